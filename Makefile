@@ -1,0 +1,36 @@
+# skelgen — the two commands of the quick start, plus checks and benchmarks.
+VENV := .venv
+PY := $(VENV)/bin/python
+CLANG ?= clang-19
+BUILD := build
+MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(MULTIARCH)
+
+.PHONY: setup demo test lint bench clean
+
+setup:
+	@scripts/setup.sh
+
+$(BUILD)/minimal/minimal.bpf.o: examples/minimal/minimal.bpf.c | setup
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/minimal/minimal_skel.py: $(BUILD)/minimal/minimal.bpf.o
+	$(VENV)/bin/skelgen $< -o $@
+
+demo: setup $(BUILD)/minimal/minimal_skel.py
+	PYTHONPATH=$(BUILD)/minimal $(PY) examples/minimal/app.py
+
+test: setup
+	$(VENV)/bin/pytest -q
+
+lint: setup
+	$(VENV)/bin/mypy runtime/skelgen_runtime skelgen
+	$(VENV)/bin/ruff check runtime skelgen tests examples
+	$(VENV)/bin/black --check runtime skelgen tests examples
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,116 @@
+"""``.BTF.ext``: per-section func_info, line_info and CO-RE relocation records.
+
+Offsets in the ELF are bytes from the start of the section; the records here keep
+them in bytes too, and the loader converts to instruction indexes when it links.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from ..errors import ObjectError
+from .codec import read_string
+
+_HEADER = struct.Struct("<HBBIIIII")
+_CORE_HEADER = struct.Struct("<II")
+
+
+@dataclass(frozen=True)
+class FuncInfo:
+    insn_off: int
+    type_id: int
+
+
+@dataclass(frozen=True)
+class LineInfo:
+    insn_off: int
+    file_name_off: int
+    line_off: int
+    line_col: int
+
+
+@dataclass(frozen=True)
+class CoreRelo:
+    insn_off: int
+    type_id: int
+    access_str: str
+    kind: int
+
+
+@dataclass
+class BtfExt:
+    """Records by ELF section name."""
+
+    func_info: dict[str, list[FuncInfo]]
+    line_info: dict[str, list[LineInfo]]
+    core_relos: dict[str, list[CoreRelo]]
+    func_info_rec_size: int = 8
+    line_info_rec_size: int = 16
+
+    @classmethod
+    def empty(cls) -> BtfExt:
+        return cls({}, {}, {})
+
+
+RecordT = TypeVar("RecordT", FuncInfo, LineInfo, CoreRelo)
+
+
+def shift(record: RecordT, delta: int) -> RecordT:
+    """The same record moved by ``delta`` bytes."""
+    return replace(record, insn_off=record.insn_off + delta)
+
+
+def parse_btf_ext(data: bytes, strings: bytes) -> BtfExt:
+    """Parse ``.BTF.ext``; ``strings`` is the string section of the object's ``.BTF``."""
+    if len(data) < _HEADER.size:
+        raise ObjectError(".BTF.ext section is truncated")
+    magic, _ver, _flags, hdr_len, fi_off, fi_len, li_off, li_len = _HEADER.unpack_from(data)
+    if magic != 0xEB9F:
+        raise ObjectError(".BTF.ext section has a bad magic number")
+    core_off = core_len = 0
+    if hdr_len >= _HEADER.size + _CORE_HEADER.size:
+        core_off, core_len = _CORE_HEADER.unpack_from(data, _HEADER.size)
+
+    def blocks(off: int, length: int) -> tuple[int, list[tuple[str, bytes]]]:
+        if not length:
+            return 0, []
+        start = hdr_len + off
+        end = start + length
+        if end > len(data) or length < 4:
+            raise ObjectError(".BTF.ext section is truncated")
+        (rec_size,) = struct.unpack_from("<I", data, start)
+        pos = start + 4
+        out = []
+        while pos < end:
+            name_off, count = struct.unpack_from("<II", data, pos)
+            pos += 8
+            body = data[pos : pos + count * rec_size]
+            if len(body) != count * rec_size:
+                raise ObjectError(".BTF.ext section is truncated")
+            out.append((read_string(strings, name_off), body))
+            pos += count * rec_size
+        return rec_size, out
+
+    func_info: dict[str, list[FuncInfo]] = {}
+    fi_size, fi_blocks = blocks(fi_off, fi_len)
+    for sec, body in fi_blocks:
+        func_info[sec] = [
+            FuncInfo(*struct.unpack_from("<II", body, i)) for i in range(0, len(body), fi_size)
+        ]
+    line_info: dict[str, list[LineInfo]] = {}
+    li_size, li_blocks = blocks(li_off, li_len)
+    for sec, body in li_blocks:
+        line_info[sec] = [
+            LineInfo(*struct.unpack_from("<IIII", body, i)) for i in range(0, len(body), li_size)
+        ]
+    core_relos: dict[str, list[CoreRelo]] = {}
+    cr_size, cr_blocks = blocks(core_off, core_len)
+    for sec, body in cr_blocks:
+        records = []
+        for i in range(0, len(body), cr_size):
+            insn_off, type_id, access_off, kind = struct.unpack_from("<IIII", body, i)
+            records.append(CoreRelo(insn_off, type_id, read_string(strings, access_off), kind))
+        core_relos[sec] = records
+    return BtfExt(func_info, line_info, core_relos, fi_size or 8, li_size or 16)

@@ -1,0 +1,82 @@
+"""The exception hierarchy of skelgen_runtime.
+
+Every error the runtime raises derives from :class:`BPFError`.  Errors caused by a
+missing privilege also derive from the built-in :class:`PermissionError`, so
+``except PermissionError`` works for them as it does for files.
+"""
+
+from __future__ import annotations
+
+import errno as errno_codes
+import os
+
+
+class BPFError(Exception):
+    """Base class of every error raised by skelgen_runtime."""
+
+
+class ObjectError(BPFError):
+    """The object file is not a usable BPF object (truncated, not ELF, no BTF...)."""
+
+
+class LoadError(BPFError):
+    """The kernel refused to load a program, a map or the object's BTF.
+
+    ``log`` holds the verifier (or BTF) log; the message carries its last lines.
+    """
+
+    def __init__(self, message: str, *, program: str | None = None, log: str = "",
+                 errno: int = 0) -> None:
+        super().__init__(message)
+        self.program = program
+        self.log = log
+        self.errno = errno
+
+
+class AttachError(BPFError):
+    """A program could not be attached to its hook."""
+
+    def __init__(self, message: str, *, program: str | None = None, errno: int = 0) -> None:
+        super().__init__(message)
+        self.program = program
+        self.errno = errno
+
+
+class MapError(BPFError):
+    """A map operation failed (missing key, wrong size, kernel refusal...)."""
+
+    def __init__(self, message: str, *, errno: int = 0) -> None:
+        super().__init__(message)
+        self.errno = errno
+
+
+class BPFPermissionError(BPFError, PermissionError):
+    """The kernel answered EPERM or EACCES for lack of privilege."""
+
+
+class LoadPermissionError(LoadError, BPFPermissionError):
+    """A load refused with EPERM."""
+
+
+class AttachPermissionError(AttachError, BPFPermissionError):
+    """An attach refused with EPERM."""
+
+
+class MapPermissionError(MapError, BPFPermissionError):
+    """A map operation refused with EPERM."""
+
+
+def privilege_hint(err: int) -> str:
+    """A short hint to append to a message for errno ``err``, or ``""``."""
+    if err != errno_codes.EPERM:
+        return ""
+    if os.geteuid() != 0:
+        return " (run as root, or grant CAP_BPF and CAP_PERFMON, plus CAP_NET_ADMIN for networking)"
+    # Root already: the kernel itself forbids it (lockdown, a missing CONFIG, a restricted kind).
+    return " (refused although running as root: this kernel does not allow it)"
+
+
+def describe_errno(err: int) -> str:
+    """``"EPERM: Operation not permitted"`` style text for an errno value."""
+    name = errno_codes.errorcode.get(err, f"errno {err}")
+    return f"{name}: {os.strerror(err)}"

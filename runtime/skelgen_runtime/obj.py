@@ -1,0 +1,189 @@
+"""``BPFObject``: the runtime API on any object file, no generated code needed.
+
+    with BPFObject.open("prog.bpf.o") as obj:
+        obj.datasec(".rodata").write(...)      # or obj.maps[...] / obj.programs[...]
+        obj.load()
+        obj.attach()
+
+The generated skeleton is a typed layer over exactly this class.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .elf import object_name_from_path, read_object, read_object_file
+from .errors import AttachError, BPFError, MapError
+from .links import Link
+from .loader import Loader
+from .maps import ArrayMap, HashMap, Map
+from .memory import SectionMemory
+from .program import Program
+from .ringbuf import RingBuf
+from .spec import MapSpec, ObjectSpec
+from .sys.consts import MapType
+
+MAP_CLASSES: dict[MapType, type[Map[Any, Any]]] = {
+    MapType.HASH: HashMap,
+    MapType.LRU_HASH: HashMap,
+    MapType.ARRAY: ArrayMap,
+    MapType.RINGBUF: RingBuf,
+}
+
+
+def map_for_spec(spec: MapSpec) -> Map[Any, Any]:
+    return MAP_CLASSES.get(spec.type, Map)(spec)
+
+
+class _Named(Mapping[str, Any]):
+    """A read-only name → object table whose missing names give a helpful error."""
+
+    def __init__(self, what: str, items: dict[str, Any], error: type[BPFError]) -> None:
+        self._what = what
+        self._items = items
+        self._error = error
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._items[name]
+        except KeyError:
+            known = ", ".join(sorted(self._items)) or "none"
+            raise self._error(f"no {self._what} named {name!r} (the object has: {known})") from None
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class BPFObject:
+    """An opened object: its maps, programs and global data, loadable into the kernel."""
+
+    def __init__(self, spec: ObjectSpec, *, pin_root: str = "/sys/fs/bpf",
+                 btf_custom_path: str | None = None,
+                 kconfig: Mapping[str, Any] | None = None) -> None:
+        self.spec = spec
+        self.pin_root = pin_root
+        self.btf_custom_path = btf_custom_path
+        self.kconfig = dict(kconfig or {})
+        self._maps = {name: map_for_spec(m) for name, m in spec.maps.items()}
+        self._programs = {name: Program(p) for name, p in spec.programs.items()}
+        self._memories = {
+            name: SectionMemory(d.data)
+            for name, d in spec.datasecs.items()
+            if d.mmapable
+        }
+        self._loader: Loader | None = None
+        self._btf_fd: int | None = None
+        self.links: dict[str, Link] = {}
+        self.loaded = False
+        self.destroyed = False
+
+    # -- construction -----------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, name: str | None = None,
+             **options: Any) -> BPFObject:
+        return cls(read_object_file(Path(path), name), **options)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, name: str, **options: Any) -> BPFObject:
+        return cls(read_object(data, name, origin=name), **options)
+
+    @staticmethod
+    def name_for_path(path: str | os.PathLike[str]) -> str:
+        return object_name_from_path(path)
+
+    # -- lookups ----------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def maps(self) -> Mapping[str, Map[Any, Any]]:
+        return _Named("map", self._maps, MapError)
+
+    @property
+    def programs(self) -> Mapping[str, Program]:
+        return _Named("program", self._programs, BPFError)
+
+    def datasec(self, section: str) -> SectionMemory:
+        """The memory of a global-data section that user space can map (``.bss``...)."""
+        return _Named("mapped data section", self._memories, BPFError)[section]  # type: ignore[no-any-return]
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def _alive(self) -> None:
+        if self.destroyed:
+            raise BPFError(f"object {self.name} has been destroyed")
+
+    def load(self) -> None:
+        self._alive()
+        if self.loaded:
+            raise BPFError(f"object {self.name} is already loaded")
+        loader = Loader(self.spec, self._maps, self._programs, self._memories,
+                        kernel_btf_path=self.btf_custom_path)
+        self._btf_fd = loader.load()
+        self._loader = loader
+        self.loaded = True
+
+    def attach(self) -> dict[str, Link]:
+        """Attach every loaded program whose section says how (libbpf's skeleton
+        attach).  If one fails, the ones attached by this call are detached again."""
+        self._alive()
+        if not self.loaded:
+            raise AttachError(f"object {self.name}: load() before attach()")
+        made: list[str] = []
+        try:
+            for name, program in self._programs.items():
+                if not program.loaded or self.links.get(name) is not None:
+                    continue
+                kind = program.spec.kind
+                if kind is None or not kind.definition.auto_attach:
+                    continue
+                link = program.attach() if program.attach_target else None
+                if link is not None:
+                    self.links[name] = link
+                    made.append(name)
+        except BaseException:
+            for name in made:
+                self.links.pop(name).detach()
+            raise
+        return dict(self.links)
+
+    def detach(self) -> None:
+        for link in self.links.values():
+            link.detach()
+        self.links.clear()
+
+    def destroy(self) -> None:
+        """Detach, close every fd; global data stays readable (private copy)."""
+        if self.destroyed:
+            return
+        self.detach()
+        if self._loader is not None:
+            self._loader.unload()
+        else:
+            for m in self._maps.values():
+                m.close()
+        self._btf_fd = None
+        self.destroyed = True
+
+    close = destroy
+
+    def __enter__(self) -> BPFObject:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.destroy()
+
+    def __del__(self) -> None:
+        if not getattr(self, "destroyed", True):
+            self.destroy()

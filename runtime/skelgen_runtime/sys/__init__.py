@@ -1,0 +1,1 @@
+"""The kernel-facing layer: syscall numbers, ``bpf_attr`` layouts, raw calls."""

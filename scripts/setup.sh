@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Install what skelgen needs on a fresh Debian machine; a no-op when all is there.
+# Used by `make demo`, `make test` and CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev gcc make iproute2)
+PYTHON=${PYTHON:-python3}
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The kernel filesystems skelgen uses: tracefs for tracepoint ids, bpffs for pinning.
+if ! mountpoint -q /sys/kernel/tracing 2>/dev/null; then
+    as_root mount -t tracefs tracefs /sys/kernel/tracing || echo "setup: could not mount tracefs" >&2
+fi
+if ! mountpoint -q /sys/fs/bpf 2>/dev/null; then
+    as_root mount -t bpf bpf /sys/fs/bpf || echo "setup: could not mount bpffs" >&2
+fi
+
+# The virtual environment: both distributions editable, plus the dev tools.
+stamp=.venv/.skelgen-installed
+want=$(cat pyproject.toml runtime/pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "setup: creating .venv"
+    "$PYTHON" -m venv .venv
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q -e ./runtime -e '.[dev]'
+    echo "$want" > "$stamp"
+fi
