@@ -34,6 +34,7 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
     echo "setup: creating .venv"
     "$PYTHON" -m venv .venv
     .venv/bin/pip install -q --upgrade pip
-    .venv/bin/pip install -q -e ./runtime -e '.[dev]'
+    # compat mode: a plain path entry, which mypy follows (import hooks it cannot).
+    .venv/bin/pip install -q --config-settings editable_mode=compat -e ./runtime -e '.[dev]'
     echo "$want" > "$stamp"
 fi

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from .errors import BPFError
 
@@ -108,7 +108,7 @@ def array(element: Any, length: int) -> Any:
     return cls
 
 
-class BitField(Generic[T]):
+class BitField:
     """A C bitfield at an exact bit position, read and written as an int.
 
     ctypes' own bitfields follow its layout algorithm, not the compiler's; this

@@ -1,0 +1,167 @@
+"""``Skeleton``: the base class every generated skeleton subclasses.
+
+A generated class only declares what the object holds (typed attributes, the tables
+below, the embedded object); the behaviour lives here, on top of :class:`BPFObject`,
+so a skeleton does nothing the plain runtime API cannot do.
+"""
+
+from __future__ import annotations
+
+import base64
+import zlib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+from .ctypes_base import freeze
+from .errors import BPFError
+from .links import Link
+from .maps import Map
+from .obj import BPFObject
+from .program import Program
+
+
+class MapNamespace:
+    """``skel.maps``: one attribute per map, iterable over the maps."""
+
+    def __init__(self, maps: Mapping[str, Map[Any, Any]]) -> None:
+        for attr, m in maps.items():
+            object.__setattr__(self, attr, m)
+
+    def __iter__(self) -> Iterator[Map[Any, Any]]:
+        return iter(list(vars(self).values()))
+
+
+class ProgramNamespace:
+    """``skel.progs``: one attribute per program, iterable over the programs."""
+
+    def __init__(self, programs: Mapping[str, Program]) -> None:
+        for attr, program in programs.items():
+            object.__setattr__(self, attr, program)
+
+    def __iter__(self) -> Iterator[Program]:
+        return iter(list(vars(self).values()))
+
+
+class LinkNamespace:
+    """``skel.links``: the link of each program, or None.  A link assigned here by
+    hand belongs to the skeleton: detach() and destroy() release it too."""
+
+    def __init__(self, names: list[str]) -> None:
+        for attr in names:
+            object.__setattr__(self, attr, None)
+
+    def __setattr__(self, name: str, value: Link | None) -> None:
+        if name not in vars(self):
+            raise AttributeError(f"no program named {name!r} in this skeleton")
+        if value is not None and not isinstance(value, Link):
+            raise TypeError(f"skel.links.{name} takes a Link or None")
+        object.__setattr__(self, name, value)
+
+    def __iter__(self) -> Iterator[tuple[str, Link | None]]:
+        return iter(list(vars(self).items()))
+
+    def detach_all(self) -> None:
+        for name, link in self:
+            if link is not None:
+                link.detach()
+                object.__setattr__(self, name, None)
+
+
+class Skeleton:
+    """open → (set rodata/bss, autoload, map sizes) → load → attach → destroy."""
+
+    # Filled in by the generated subclass.
+    _object_name_: ClassVar[str]
+    _object_data_: ClassVar[bytes | None] = None  # embedded: zlib + base85
+    _object_path_: ClassVar[str | None] = None  # --no-embed
+    _maps_: ClassVar[dict[str, tuple[str, Any, Any]]] = {}  # attr → (map, key, value)
+    _programs_: ClassVar[dict[str, str]] = {}  # attr → program name
+    _datasecs_: ClassVar[dict[str, tuple[str, Any]]] = {}  # attr → (section, class)
+    _namespaces_: ClassVar[tuple[type[MapNamespace], type[ProgramNamespace],
+                                 type[LinkNamespace]]]
+
+    maps: MapNamespace
+    progs: ProgramNamespace
+    links: LinkNamespace
+
+    def __init__(self, obj: BPFObject) -> None:
+        self.obj = obj
+        maps_type, progs_type, links_type = self._namespaces_
+        typed_maps: dict[str, Map[Any, Any]] = {}
+        for attr, (map_name, key_type, value_type) in self._maps_.items():
+            m = obj.maps[map_name]
+            m.key_type, m.value_type = key_type, value_type
+            typed_maps[attr] = m
+        self.maps = maps_type(typed_maps)
+        self.progs = progs_type({a: obj.programs[p] for a, p in self._programs_.items()})
+        self.links = links_type(list(self._programs_))
+        for attr, (section, cls) in self._datasecs_.items():
+            memory = obj.datasec(section)
+            view = cls.from_address(memory.address)
+            # The view keeps the memory alive; the memory outlives destroy().
+            object.__setattr__(view, "_memory_", memory)
+            object.__setattr__(self, attr, view)
+
+    # -- opening ----------------------------------------------------------------------
+
+    @classmethod
+    def elf_bytes(cls) -> bytes:
+        """The BPF object this skeleton was generated from (DWARF dropped)."""
+        if cls._object_data_ is not None:
+            return zlib.decompress(base64.b85decode(cls._object_data_))
+        if cls._object_path_ is not None:
+            return Path(cls._object_path_).read_bytes()
+        raise BPFError(f"{cls.__name__} carries no object")
+
+    @classmethod
+    def open(cls, *, object_name: str | None = None, pin_root: str = "/sys/fs/bpf",
+             btf_custom_path: str | None = None,
+             kconfig: Mapping[str, Any] | None = None) -> Self:
+        """Parse the object; maps and programs can still be configured."""
+        obj = BPFObject.from_bytes(
+            cls.elf_bytes(), object_name or cls._object_name_, pin_root=pin_root,
+            btf_custom_path=btf_custom_path, kconfig=kconfig,
+        )
+        return cls(obj)
+
+    @classmethod
+    def open_and_load(cls, **options: Any) -> Self:
+        skel = cls.open(**options)
+        try:
+            skel.load()
+        except BaseException:
+            skel.destroy()
+            raise
+        return skel
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def load(self) -> None:
+        self.obj.load()
+        for attr, (section, _cls) in self._datasecs_.items():
+            if self.obj.spec.datasecs[section].readonly:
+                freeze(getattr(self, attr))
+
+    def attach(self) -> None:
+        """Attach every program whose section says how; ``skel.links`` gets the links."""
+        for program_name, link in self.obj.attach().items():
+            for attr, name in self._programs_.items():
+                if name == program_name and getattr(self.links, attr) is None:
+                    setattr(self.links, attr, link)
+
+    def detach(self) -> None:
+        self.links.detach_all()
+        self.obj.detach()
+
+    def destroy(self) -> None:
+        self.detach()
+        self.obj.destroy()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.destroy()

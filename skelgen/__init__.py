@@ -1,0 +1,3 @@
+"""skelgen: generate typed Python skeletons from compiled eBPF objects."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,95 @@
+"""How names read from an object become Python identifiers — one rule, documented.
+
+Nothing from the object reaches generated source except through :func:`identifier`
+(or as a ``repr()`` literal / a sanitised comment).  The rule, applied in order:
+
+1. every character outside ``[A-Za-z0-9_]`` becomes ``_``; an empty name becomes
+   ``anon``; a name starting with a digit gets an ``n`` prefix;
+2. a name starting with two underscores gets a ``c`` prefix (``__u32`` → ``c__u32``):
+   Python would mangle it inside class bodies, and dunders are Python's own;
+3. a name that is a Python keyword, or is reserved in its scope (ctypes attributes
+   such as ``_fields_`` or ``from_buffer`` for fields, names the module itself uses
+   for types), gets a ``_`` suffix (``class`` → ``class_``);
+4. a name already taken in its scope gets a qualifier where one is given (a union
+   ``dup`` beside a struct ``dup`` becomes ``dup_union``), else ``_2``, ``_3``...
+   Names are claimed in a fixed order — for types: structs, unions, enums, then
+   typedefs, each in BTF order — so the result is stable across runs.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+
+_NOT_IDENT = re.compile(r"[^A-Za-z0-9_]")
+
+# Attributes of ctypes instances and classes, and of the runtime's Struct base.
+CTYPES_RESERVED = frozenset(
+    {
+        "_fields_", "_pack_", "_anonymous_", "_align_", "_layout_", "_b_base_",
+        "_b_needsfree_", "_objects", "_type_", "_length_", "_as_parameter_",
+        "_frozen_", "_memory_", "from_buffer", "from_buffer_copy", "from_address",
+        "from_param", "in_dll", "mro",
+    }
+)
+
+# Enum members may not look like _sunder_ or __dunder__ names; IntEnum has these too.
+ENUM_RESERVED = frozenset({"name", "value", "mro"})
+
+# Names the generated module imports or defines itself, and builtins it uses in
+# annotations; a C type with one of these names would shadow them.
+MODULE_RESERVED = frozenset(dir(builtins)) | frozenset(
+    {
+        "annotations", "ctypes", "enum", "zlib", "base64", "Any", "ClassVar",
+        "Struct", "Union", "CArray", "BitField", "array", "check_sizes",
+        "Skeleton", "MapNamespace", "ProgramNamespace", "LinkNamespace", "Map",
+        "HashMap", "ArrayMap", "RingBuf", "Program", "Link",
+    }
+)
+
+
+def identifier(raw: str, reserved: frozenset[str] = frozenset()) -> str:
+    """Steps 1–3 of the rule: a safe identifier for ``raw`` (not yet unique)."""
+    name = _NOT_IDENT.sub("_", raw.encode("ascii", "replace").decode("ascii"))
+    if not name:
+        name = "anon"
+    if name[0].isdigit():
+        name = "n" + name
+    if name.startswith("__"):
+        name = "c" + name
+    while keyword.iskeyword(name) or name in reserved:
+        name += "_"
+    return name
+
+
+class Scope:
+    """A namespace in which every identifier is unique (step 4)."""
+
+    def __init__(self, reserved: frozenset[str] = frozenset()) -> None:
+        self.reserved = reserved
+        self.taken: set[str] = set()
+
+    def claim(self, raw: str, qualifier: str = "") -> str:
+        base = identifier(raw, self.reserved)
+        name, n = base, 1
+        if name in self.taken and qualifier:
+            base = name = f"{base}_{qualifier}"
+        while name in self.taken:
+            n += 1
+            name = f"{base}_{n}"
+        self.taken.add(name)
+        return name
+
+
+def camel_case(name: str) -> str:
+    """``minimal_bpf`` → ``MinimalBpf`` (the skeleton class name)."""
+    parts = [p for p in identifier(name).split("_") if p]
+    out = "".join(p[:1].upper() + p[1:] for p in parts) or "Obj"
+    return out if not out[0].isdigit() else "Obj" + out
+
+
+def comment_text(raw: str) -> str:
+    """Text safe inside a ``#`` comment or a docstring: printable ASCII, no quotes
+    or backslashes."""
+    return "".join(c if " " <= c <= "~" and c not in "\"'\\" else "?" for c in raw)
