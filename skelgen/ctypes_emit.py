@@ -235,28 +235,50 @@ class TypeEmitter:
                    members: list[tuple[str, int, int, int]]) -> ClassInfo:
         """Emit one Struct/Union class.  ``members``: (C name, type id, bit offset,
         bitfield size or 0)."""
-        scope = Scope(CTYPES_RESERVED)
+        # Emit member types first: their classes must exist before this one, and a
+        # member may not be named like a type this class annotates with (mypy would
+        # resolve the annotation to the member), so those names are reserved here.
+        resolved: list[tuple[str, int, int, int, str, str]] = []
+        anon_count = 0
+        for c_name, member_type, bit_offset, bitfield_size in members:
+            if bitfield_size or bit_offset % 8:
+                resolved.append((c_name, member_type, bit_offset, bitfield_size, "", ""))
+                continue
+            if c_name:
+                context = f"{name}_{c_name}"
+            else:
+                context = f"{name}_anon{anon_count}"
+                anon_count += 1
+            ctype = self.ctype(member_type, context)
+            annotation = self.annotation(member_type, context)
+            resolved.append((c_name, member_type, bit_offset, 0, ctype, annotation))
+        used_types = {a for *_, a in resolved} | {
+            m.annotation
+            for r in resolved
+            if not r[0] and r[4]
+            for m in self.classes[self.btf.resolve(r[1])].members
+        }
+        scope = Scope(CTYPES_RESERVED | frozenset(used_types))
         info = ClassInfo(name)
-        named = [(scope.claim(m[0]) if m[0] else "", *m) for m in members]
         fields: list[str] = []
         anonymous: list[str] = []
         cursor = 0
         pad_count = 0
-        for py_name, c_name, member_type, bit_offset, bitfield_size in named:
+        named = [(scope.claim(r[0]) if r[0] else "", *r) for r in resolved]
+        for py_name, c_name, member_type, bit_offset, bitfield_size, ctype, ann in named:
             comment = declaration(self.btf, member_type, comment_text(c_name))
-            if bitfield_size or bit_offset % 8:
+            if not ctype:
                 bits = bitfield_size or self.btf.size_of(member_type) * 8
                 signed = self._is_signed(member_type)
                 info.bitfields.append((py_name, bit_offset, bits, signed, f"{comment} : {bits}"))
                 continue
             offset = bit_offset // 8
             if not is_union and offset > cursor:
-                fields.append(f'("{scope.claim(f"_pad{pad_count}")}", {_raw_bytes(offset - cursor)}),')
+                pad = scope.claim(f"_pad{pad_count}")
+                fields.append(f'("{pad}", {_raw_bytes(offset - cursor)}),')
                 pad_count += 1
             elif not is_union and offset < cursor:
                 raise GeneratorError(f"{doc}: member {c_name!r} overlaps the previous one")
-            context = f"{name}_{c_name}" if c_name else f"{name}_anon{len(anonymous)}"
-            ctype = self.ctype(member_type, context)
             if not c_name:
                 py_name = scope.claim(f"_anon{len(anonymous)}")
                 anonymous.append(py_name)
@@ -268,14 +290,15 @@ class TypeEmitter:
                 ]
                 fields.append(f'("{py_name}", {ctype}),  # {comment}')
             else:
-                info.members.append(Member(py_name, self.annotation(member_type, context), comment))
+                info.members.append(Member(py_name, ann, comment))
                 fields.append(f'("{py_name}", {ctype}),  # {comment};')
             cursor = max(cursor, offset + self.btf.size_of(member_type))
         if is_union:
             if cursor < size:
                 fields.append(f'("{scope.claim("_size")}", {_raw_bytes(size)}),')
         elif cursor < size:
-            fields.append(f'("{scope.claim(f"_pad{pad_count}")}", {_raw_bytes(size - cursor)}),')
+            pad = scope.claim(f"_pad{pad_count}")
+            fields.append(f'("{pad}", {_raw_bytes(size - cursor)}),')
         base = "Union" if is_union else "Struct"
         lines = [f"class {name}({base}):", f'    """{comment_text(doc)}"""', ""]
         lines += [f"    {m.name}: {m.annotation}" for m in info.members]
@@ -285,7 +308,9 @@ class TypeEmitter:
         lines += [f"        {f}" for f in fields]
         lines.append("    ]")
         for py_name, bit_offset, bits, signed, comment in info.bitfields:
-            lines.append(f"    {py_name} = BitField({bit_offset}, {bits}, signed={signed})  # {comment}")
+            lines.append(
+                f"    {py_name} = BitField({bit_offset}, {bits}, signed={signed})  # {comment}"
+            )
         self.blocks.append("\n".join(lines) + "\n")
         self.sizes[name] = size
         return info

@@ -7,11 +7,13 @@ everything and a skip would hide a broken set-up, so they fail instead.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -67,6 +69,33 @@ def build_bpf(bpf_build_dir: Path) -> Callable[[str], Path]:
         return cache[name]
 
     return build
+
+
+@pytest.fixture(scope="session")
+def skeleton_module(
+    build_bpf: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], ModuleType]:
+    """``skeleton_module("globals")``: compile, run the generator, import the module."""
+    out = tmp_path_factory.mktemp("skel")
+    cache: dict[str, ModuleType] = {}
+
+    def generate(name: str) -> ModuleType:
+        if name not in cache:
+            obj = build_bpf(name)
+            path = out / f"{obj.name.removesuffix('.bpf.o')}_skel.py"
+            subprocess.run(
+                [sys.executable, "-m", "skelgen", str(obj), "-o", str(path)], check=True
+            )
+            module_name = f"skel_{name}_{len(cache)}"
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+            cache[name] = module
+        return cache[name]
+
+    return generate
 
 
 @pytest.fixture

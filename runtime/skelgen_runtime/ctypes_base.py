@@ -98,11 +98,19 @@ def array(element: Any, length: int) -> Any:
             _check_writable(self)
             ctypes.Array.__setitem__(self, index, value)
 
+        def __repr__(self: Any) -> str:
+            return repr(list(self))
+
         name = f"{getattr(element, '__name__', 'elem')}_x{length}"
         cls = type(
             name,
             (ctypes.Array,),
-            {"_type_": element, "_length_": length, "__setitem__": __setitem__},
+            {
+                "_type_": element,
+                "_length_": length,
+                "__setitem__": __setitem__,
+                "__repr__": __repr__,
+            },
         )
         _ARRAY_TYPES[key] = cls
     return cls

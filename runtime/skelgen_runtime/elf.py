@@ -36,7 +36,9 @@ from .spec import (
 )
 from .sys.consts import PSEUDO_CALL, MapType
 
+SHF_ALLOC = 0x2
 SHF_EXECINSTR = 0x4
+_ELF64_REL = struct.Struct("<QQ")
 _OPCODE_CALL = 0x85
 _OPCODE_LD_IMM64 = 0x18
 _CORRUPT = (ELFError, ELFParseError, struct.error, ValueError, IndexError, KeyError, TypeError)
@@ -189,9 +191,13 @@ class _Reader:
             if section["sh_type"] != "SHT_REL":
                 continue
             target = section["sh_info"]
+            # DWARF and BTF relocations (thousands of them) concern no loader.
+            if not self.sections[target]["sh_flags"] & SHF_ALLOC:
+                continue
             entries = out.setdefault(target, [])
-            for rel in section.iter_relocations():
-                entries.append((rel["r_offset"], self.symbols[rel["r_info_sym"]]))
+            # Elf64_Rel: r_offset, r_info (symbol index in the high 32 bits).
+            for r_offset, r_info in _ELF64_REL.iter_unpack(section.data()):
+                entries.append((r_offset, self.symbols[r_info >> 32]))
         return out
 
     def _is_program_section(self, section: Any) -> bool:

@@ -122,7 +122,7 @@ class Program:
 
     # -- test run ---------------------------------------------------------------------
 
-    def test_run(self, data: bytes = b"", ctx: bytes | None = None, repeat: int = 1,
+    def test_run(self, data: bytes = b"", ctx: bytes | None = None, repeat: int = 0,
                  data_out_size: int | None = None, flags: int = 0, cpu: int = 0) -> TestRunResult:
         """Run the program once (or ``repeat`` times) in the kernel on chosen input."""
         data_in = ctypes.create_string_buffer(data, len(data)) if data else None

@@ -238,6 +238,33 @@ class IterCreateAttr(ctypes.Structure):
     _fields_ = [("link_fd", c_uint32), ("flags", c_uint32)]
 
 
+class IterMapInfo(ctypes.Structure):
+    _fields_ = [("map_fd", c_uint32)]
+
+
+class IterCgroupInfo(ctypes.Structure):
+    _fields_ = [("order", c_uint32), ("cgroup_fd", c_uint32), ("cgroup_id", c_uint64)]
+
+
+class IterTaskInfo(ctypes.Structure):
+    _fields_ = [("tid", c_uint32), ("pid", c_uint32), ("pid_fd", c_uint32)]
+
+
+class IterLinkInfo(ctypes.Union):
+    """``union bpf_iter_link_info``: which map, cgroup or task an iterator walks."""
+
+    _fields_ = [("map", IterMapInfo), ("cgroup", IterCgroupInfo), ("task", IterTaskInfo)]
+
+
+class LinkUpdateAttr(ctypes.Structure):
+    _fields_ = [
+        ("link_fd", c_uint32),
+        ("new_prog_fd", c_uint32),
+        ("flags", c_uint32),
+        ("old_prog_fd", c_uint32),
+    ]
+
+
 class BpfMapInfo(ctypes.Structure):
     """``struct bpf_map_info`` (the prefix we read)."""
 
@@ -277,6 +304,19 @@ class BpfProgInfo(ctypes.Structure):
         ("nr_map_ids", c_uint32),
         ("map_ids", c_uint64),
         ("name", c_char * 16),
+    ]
+
+
+class BpfBtfInfo(ctypes.Structure):
+    """``struct bpf_btf_info``."""
+
+    _fields_ = [
+        ("btf", c_uint64),
+        ("btf_size", c_uint32),
+        ("id", c_uint32),
+        ("name", c_uint64),
+        ("name_len", c_uint32),
+        ("kernel_btf", c_uint32),
     ]
 
 

@@ -1,0 +1,179 @@
+"""The skelgen command: good output, and one clear line for every kind of bad input."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from skelgen_runtime import BPFObject, ObjectError
+
+
+def skelgen(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "skelgen", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, check=False,
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode != 0
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("skelgen: ")
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+@pytest.fixture
+def globals_obj(build_bpf: Callable[[str], Path]) -> Path:
+    return build_bpf("globals")
+
+
+def test_same_input_gives_byte_identical_output(globals_obj: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "elsewhere" / globals_obj.name
+    copy.parent.mkdir()
+    shutil.copy(globals_obj, copy)
+    first = skelgen(globals_obj, "-o", tmp_path / "a.py")
+    second = skelgen(copy, "-o", tmp_path / "b.py")
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert (tmp_path / "a.py").read_bytes() == (tmp_path / "b.py").read_bytes()
+    assert skelgen(globals_obj).stdout == (tmp_path / "a.py").read_text()
+
+
+def test_header_names_source_hash_version_and_licence(globals_obj: Path, tmp_path: Path) -> None:
+    import hashlib
+
+    import skelgen
+
+    out = tmp_path / "globals_skel.py"
+    assert skelgen_ok(globals_obj, out)
+    header = out.read_text().splitlines()[:5]
+    assert "globals.bpf.o" in header[0] and skelgen.__version__ in header[0]
+    assert "Do not edit" in header[0]
+    assert hashlib.sha256(globals_obj.read_bytes()).hexdigest() in header[1]
+    assert header[2].startswith("# SPDX-License-Identifier:")
+    assert "GPL" in header[3]
+
+
+def skelgen_ok(obj: Path, out: Path, *extra: str) -> bool:
+    proc = skelgen(obj, "-o", out, *extra)
+    assert proc.returncode == 0, proc.stderr
+    return out.is_file()
+
+
+def test_embedded_object_round_trips(globals_obj: Path, tmp_path: Path) -> None:
+    out = tmp_path / "embedded_skel.py"
+    assert skelgen_ok(globals_obj, out, "--name", "embedded")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import embedded_skel  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(tmp_path))
+    elf = embedded_skel.Embedded.elf_bytes()
+    assert len(elf) < globals_obj.stat().st_size  # DWARF dropped
+    original = BPFObject.open(globals_obj).spec
+    embedded = BPFObject.from_bytes(elf, "embedded").spec
+    assert list(embedded.programs) == list(original.programs)
+    assert [p.function.insns for p in embedded.programs.values()] == [
+        p.function.insns for p in original.programs.values()
+    ]
+    assert embedded_skel.Embedded._object_name_ == "embedded"
+
+
+def test_no_embed_reads_the_object_from_its_path(globals_obj: Path, tmp_path: Path) -> None:
+    out = tmp_path / "plain_skel.py"
+    assert skelgen_ok(globals_obj, out, "--no-embed")
+    text = out.read_text()
+    assert "_object_data_" not in text
+    assert f"\"{globals_obj.resolve()}\"" in text
+
+
+def test_module_runs_with_python_m(globals_obj: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "skelgen", "--version"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and proc.stdout.startswith("skelgen ")
+    assert shutil.which("skelgen", path=os.path.dirname(sys.executable)) is not None
+
+
+# -- bad input ------------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.py"
+    assert_one_line_error(skelgen(tmp_path / "nope.o", "-o", out), "nope.o", "No such file")
+    assert not out.exists()
+
+
+def test_empty_and_text_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.o"
+    empty.write_bytes(b"")
+    text = tmp_path / "text.o"
+    text.write_text("this is not an object\n")
+    for bad in (empty, text):
+        assert_one_line_error(skelgen(bad, "-o", tmp_path / "out.py"), "not an ELF file")
+    assert not (tmp_path / "out.py").exists()
+
+
+def test_truncated_object(globals_obj: Path, tmp_path: Path) -> None:
+    data = globals_obj.read_bytes()
+    for cut in (64, len(data) // 3, len(data) // 2, len(data) - 100):
+        bad = tmp_path / f"cut{cut}.o"
+        bad.write_bytes(data[:cut])
+        assert_one_line_error(skelgen(bad, "-o", tmp_path / "out.py"), str(bad))
+        with pytest.raises(ObjectError):
+            BPFObject.open(bad)
+    assert not (tmp_path / "out.py").exists()
+
+
+def test_x86_object_is_not_bpf(tmp_path: Path) -> None:
+    source = tmp_path / "x86.c"
+    source.write_text("int answer(void) { return 42; }\n")
+    obj = tmp_path / "x86.o"
+    subprocess.run(["gcc", "-c", str(source), "-o", str(obj)], check=True)
+    assert_one_line_error(skelgen(obj, "-o", tmp_path / "out.py"), "not a BPF object")
+
+
+def test_object_without_btf(tmp_path: Path) -> None:
+    from libbpf_oracle import find_clang
+
+    source = Path(__file__).parents[1] / "bpf" / "reject.bpf.c"
+    obj = tmp_path / "nobtf.o"
+    include = f"-I/usr/include/{subprocess.run(['gcc', '-print-multiarch'], capture_output=True, text=True, check=False).stdout.strip()}"
+    subprocess.run([find_clang() or "clang", "-O2", "-target", "bpf", include, "-c",
+                    str(source), "-o", str(obj)], check=True)
+    assert_one_line_error(skelgen(obj, "-o", tmp_path / "out.py"), "no BTF", "-g")
+
+
+def test_name_that_is_not_an_identifier(globals_obj: Path, tmp_path: Path) -> None:
+    for name in ("1abc", "my-prog", "class", "a b"):
+        out = tmp_path / "out.py"
+        assert_one_line_error(skelgen(globals_obj, "-o", out, "--name", name),
+                              "not a Python identifier")
+        assert not out.exists()
+
+
+def test_unwritable_output_leaves_nothing_behind(globals_obj: Path, tmp_path: Path) -> None:
+    target_dir = tmp_path / "dir.py"
+    target_dir.mkdir()
+    assert_one_line_error(skelgen(globals_obj, "-o", target_dir))
+    assert_one_line_error(skelgen(globals_obj, "-o", tmp_path / "missing" / "out.py"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.py"]
+    assert list(target_dir.iterdir()) == []
+
+
+def test_failed_generation_keeps_the_previous_output(globals_obj: Path, tmp_path: Path) -> None:
+    out = tmp_path / "keep.py"
+    out.write_text("previous = 1\n")
+    bad = tmp_path / "bad.o"
+    bad.write_bytes(globals_obj.read_bytes()[:200])
+    assert_one_line_error(skelgen(bad, "-o", out))
+    assert out.read_text() == "previous = 1\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
