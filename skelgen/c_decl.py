@@ -39,12 +39,18 @@ def declaration(btf: Btf, type_id: int, declarator: str = "") -> str:
     if isinstance(item, bt.Array):
         return declaration(btf, item.elem_type, f"{declarator}[{item.nelems}]")
     if isinstance(item, (bt.Const, bt.Volatile, bt.Restrict)):
-        qualifier = {bt.Const: "const", bt.Volatile: "volatile", bt.Restrict: "restrict"}
+        qualifier = {
+            bt.Const: "const",
+            bt.Volatile: "volatile",
+            bt.Restrict: "restrict",
+        }
         return f"{qualifier[type(item)]} {declaration(btf, item.type_id, declarator)}"
     if isinstance(item, bt.TypeTag):
         return declaration(btf, item.type_id, declarator)
     if isinstance(item, bt.FuncProto):
-        params = ", ".join(declaration(btf, p.type_id, comment_text(p.name)) for p in item.params)
+        params = ", ".join(
+            declaration(btf, p.type_id, comment_text(p.name)) for p in item.params
+        )
         return declaration(btf, item.return_type, f"{declarator}({params or 'void'})")
     base = type_name(btf, type_id)
     return f"{base} {declarator}" if declarator else base

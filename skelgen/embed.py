@@ -20,7 +20,9 @@ def strip_debug(elf: bytes) -> bytes:
     sections and their relocations.  ``.BTF`` and ``.BTF.ext`` stay."""
     header = list(_EHDR.unpack_from(elf, 0))
     shoff, shentsize, shnum, shstrndx = header[6], header[11], header[12], header[13]
-    sections = [list(_SHDR.unpack_from(elf, shoff + i * shentsize)) for i in range(shnum)]
+    sections = [
+        list(_SHDR.unpack_from(elf, shoff + i * shentsize)) for i in range(shnum)
+    ]
     names_hdr = sections[shstrndx]
     names = elf[names_hdr[4] : names_hdr[4] + names_hdr[5]]
 

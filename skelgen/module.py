@@ -11,23 +11,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import black
+from black.parsing import InvalidInput
 from skelgen_runtime.btf import types as bt
-from skelgen_runtime.obj import MAP_CLASSES
-from skelgen_runtime.maps import Map
-from skelgen_runtime.spec import DatasecSpec, MapSpec, ObjectSpec
 from skelgen_runtime.btf.types import VarLinkage
+from skelgen_runtime.maps import Map
+from skelgen_runtime.obj import MAP_CLASSES
+from skelgen_runtime.sections import AttachKind
+from skelgen_runtime.spec import DatasecSpec, MapSpec, ObjectSpec, ProgramSpec
+from skelgen_runtime.sys.consts import MapType
 
 from . import __version__, embed
 from .ctypes_emit import GeneratorError, TypeEmitter
 from .naming import MODULE_RESERVED, Scope, camel_case, comment_text
 
 LICENSE_LINE = "# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)"
-# Attributes of Skeleton and the namespaces that generated names must not shadow.
-SKELETON_RESERVED = frozenset(
-    {"obj", "maps", "progs", "links", "load", "attach", "detach", "destroy", "open",
-     "open_and_load", "elf_bytes"}
-)
+# Attributes of the namespaces that map and program names must not shadow.
 NAMESPACE_RESERVED = frozenset({"detach_all"})
+EVENT_MAP_TYPES = frozenset(
+    {MapType.RINGBUF, MapType.PERF_EVENT_ARRAY, MapType.USER_RINGBUF}
+)
 _EMBED_LINE = 80
 
 
@@ -35,17 +37,35 @@ _EMBED_LINE = 80
 class Options:
     source_name: str  # file name shown in the header
     embed: bool = True
-    object_path: str | None = None  # with embed=False: where the module reads the object
+    # with embed=False: where the module reads the object
+    object_path: str | None = None
     extra_types: list[str] = field(default_factory=list)
     all_types: bool = False
+    # ring/perf buffer map → C type of its records, for maps without __type(value)
+    event_types: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Generated:
+    """A generated module and the names it gave: ``types.names`` (BTF type id →
+    name), ``types.classes`` (class → its members' Python and C names)."""
+
+    source: str
+    types: TypeEmitter
+    datasec_classes: dict[str, str]  # section → class
 
 
 def generate(spec: ObjectSpec, elf: bytes, options: Options) -> str:
-    source = _ModuleWriter(spec, elf, options).source()
+    return build(spec, elf, options).source
+
+
+def build(spec: ObjectSpec, elf: bytes, options: Options) -> Generated:
+    writer = _ModuleWriter(spec, elf, options)
     try:
-        return black.format_str(source, mode=black.Mode())
-    except black.InvalidInput as exc:  # a bug in the generator, never the user's input
+        source = black.format_str(writer.source(), mode=black.Mode())
+    except InvalidInput as exc:  # a bug in the generator, never the user's input
         raise GeneratorError(f"generated code is not valid Python: {exc}") from None
+    return Generated(source, writer.types, writer.datasec_classes)
 
 
 class _ModuleWriter:
@@ -64,31 +84,49 @@ class _ModuleWriter:
 
     # -- what to emit -----------------------------------------------------------------
 
-    def _roots(self) -> list[int]:
-        roots: list[int] = []
+    def _roots(self) -> list[tuple[int, str]]:
+        """The types to emit, each with the name an anonymous one would get."""
+        roots: list[tuple[int, str]] = []
         for datasec in self.datasecs:
-            roots += [v.type_id for v in datasec.variables if v.linkage != VarLinkage.STATIC]
+            roots += [
+                (v.type_id, v.name)
+                for v in datasec.variables
+                if v.linkage != VarLinkage.STATIC
+            ]
         for m in self.spec.maps.values():
             if m.datasec is None:
-                roots += [t for t in (m.btf_key_type_id, m.btf_value_type_id) if t]
+                for type_id, role in (
+                    (m.btf_key_type_id, "key"),
+                    (self._value_type(m), "value"),
+                ):
+                    if type_id:
+                        roots.append((type_id, f"{m.name}_{role}"))
         for name in self.options.extra_types:
             ids = self.btf.find(name, (bt.Struct, bt.Union, bt.Enum, bt.Typedef))
             if not ids:
-                raise GeneratorError(f"--type {name}: no such named type in the object's BTF")
-            roots += ids
+                raise GeneratorError(
+                    f"--type {name}: no such named type in the object's BTF"
+                )
+            roots += [(i, name) for i in ids]
         if self.options.all_types:
             roots += [
-                i for i, t in enumerate(self.btf.types)
+                (i, t.name)
+                for i, t in enumerate(self.btf.types)
                 if t.name and isinstance(t, (bt.Struct, bt.Union, bt.Enum, bt.Typedef))
             ]
         return roots
 
     def source(self) -> str:
-        roots = self._roots()
-        self.types.claim_names(roots)
-        for type_id in roots:
-            self.types.ctype(type_id, f"type{type_id}")
+        unknown = sorted(set(self.options.event_types) - set(self.spec.maps))
+        if unknown:
+            raise GeneratorError(
+                f"--event-type: the object has no map named {unknown[0]!r}"
+            )
+        self.types.claim_names()
+        # Datasec classes first: an anonymous variable type is named after them.
         datasec_classes = [self._datasec_class(d) for d in self.datasecs]
+        for type_id, context in self._roots():
+            self.types.ctype(type_id, context)
         maps = self._maps()
         body = "\n\n".join(self.types.blocks)
         skeleton = self._skeleton(datasec_classes, maps)
@@ -122,16 +160,20 @@ class _ModuleWriter:
 
     def _imports(self, code: str, maps: list[tuple[str, MapSpec, type[Any]]]) -> str:
         base = ["BitField", "CArray", "Struct", "Union", "array", "check_sizes"]
-        used = sorted(n for n in base if f"{n}(" in code or f"{n}[" in code or f"({n})" in code)
+        used = sorted(
+            n for n in base if f"{n}(" in code or f"{n}[" in code or f"({n})" in code
+        )
         if "check_sizes" not in used:
             used.append("check_sizes")
         imports = {("skelgen_runtime.ctypes_base", ", ".join(sorted(used)))}
         imports |= {(cls.__module__, cls.__name__) for _, _, cls in maps}
         imports |= {
-            ("skelgen_runtime.links", "Link"),
+            ("skelgen_runtime.links", ", ".join(self._link_classes())),
             ("skelgen_runtime.program", "Program"),
-            ("skelgen_runtime.skeleton",
-             "LinkNamespace, MapNamespace, ProgramNamespace, Skeleton"),
+            (
+                "skelgen_runtime.skeleton",
+                "LinkNamespace, MapNamespace, ProgramNamespace, Skeleton",
+            ),
         }
         lines = ["import ctypes"]
         if self.types.enum_classes:
@@ -139,6 +181,9 @@ class _ModuleWriter:
         lines.append("")
         lines += [f"from {module} import {names}" for module, names in sorted(imports)]
         return "\n".join(lines)
+
+    def _link_classes(self) -> list[str]:
+        return sorted({"Link"} | {_link_class(p) for p in self.spec.programs.values()})
 
     def _datasec_class(self, datasec: DatasecSpec) -> tuple[str, str, DatasecSpec]:
         attr = datasec.skeleton_name
@@ -149,8 +194,13 @@ class _ModuleWriter:
             for v in datasec.variables
             if v.linkage != VarLinkage.STATIC
         ]
-        self.types.emit_class(name, is_union=False, doc=f"{datasec.section} section",
-                              size=datasec.size, members=members)
+        self.types.emit_class(
+            name,
+            is_union=False,
+            doc=f"{datasec.section} section",
+            size=datasec.size,
+            members=members,
+        )
         return attr, name, datasec
 
     def _maps(self) -> list[tuple[str, MapSpec, type[Any]]]:
@@ -173,49 +223,112 @@ class _ModuleWriter:
         if m.btf_key_type_id:
             key_ann = self.types.annotation(m.btf_key_type_id, f"{m.name}_key")
             key_ct = self.types.ctype(m.btf_key_type_id, f"{m.name}_key")
-        if m.btf_value_type_id:
-            value_ann = self.types.annotation(m.btf_value_type_id, f"{m.name}_value")
-            value_ct = self.types.ctype(m.btf_value_type_id, f"{m.name}_value")
+        value_id = self._value_type(m)
+        if value_id:
+            value_ann = self.types.annotation(value_id, f"{m.name}_value")
+            value_ct = self.types.ctype(value_id, f"{m.name}_value")
         return key_ann, value_ann, key_ct, value_ct
 
-    def _skeleton(self, datasecs: list[tuple[str, str, DatasecSpec]],
-                  maps: list[tuple[str, MapSpec, type[Any]]]) -> str:
+    def _value_type(self, m: MapSpec) -> int:
+        """The BTF type of a map's values: its ``__type(value)``, or the type that
+        ``--event-type`` names for a ring or perf buffer."""
+        type_name = self.options.event_types.get(m.name)
+        if type_name is None:
+            return m.btf_value_type_id
+        if m.type not in EVENT_MAP_TYPES:
+            raise GeneratorError(
+                f"--event-type {m.name}={type_name}: {m.name} is a "
+                f"{m.type.name.lower()} map, not a ring or perf buffer"
+            )
+        ids = self.btf.find(type_name, (bt.Struct, bt.Union, bt.Typedef))
+        if not ids:
+            raise GeneratorError(
+                f"--event-type {m.name}={type_name}: no such named type in the object's BTF"
+            )
+        return ids[0]
+
+    def _skeleton(
+        self,
+        datasecs: list[tuple[str, str, DatasecSpec]],
+        maps: list[tuple[str, MapSpec, type[Any]]],
+    ) -> str:
         skel = self.skeleton_name
         map_lines, map_table = [], []
         for attr, m, cls in maps:
             key_ann, value_ann, key_ct, value_ct = self._map_types(m)
             params = len(getattr(cls, "__parameters__", ()))
-            generic = {0: "", 1: f"[{value_ann}]", 2: f"[{key_ann}, {value_ann}]"}[params]
-            map_lines.append(f"    {attr}: {cls.__name__}{generic}  # {m.type.name.lower()}")
+            generic = {0: "", 1: f"[{value_ann}]", 2: f"[{key_ann}, {value_ann}]"}[
+                params
+            ]
+            map_lines.append(
+                f"    {attr}: {cls.__name__}{generic}  # {m.type.name.lower()}"
+            )
             map_table.append(f"        {attr!r}: ({m.name!r}, {key_ct}, {value_ct}),")
         programs = Scope(NAMESPACE_RESERVED)
         prog_attrs = [(programs.claim(p.name), p) for p in self.spec.programs.values()]
-        lines = [f"class {skel}Maps(MapNamespace):", f'    """The maps of {skel}."""', ""]
+        lines = [
+            f"class {skel}Maps(MapNamespace):",
+            f'    """The maps of {skel}."""',
+            "",
+        ]
         lines += map_lines or ["    pass"]
-        lines += ["", "", f"class {skel}Progs(ProgramNamespace):",
-                  f'    """The programs of {skel}."""', ""]
-        lines += [f"    {a}: Program  # SEC({comment_text(p.section)})" for a, p in prog_attrs]
+        lines += [
+            "",
+            "",
+            f"class {skel}Progs(ProgramNamespace):",
+            f'    """The programs of {skel}."""',
+            "",
+        ]
+        lines += [
+            f"    {a}: Program  # SEC({comment_text(p.section)})" for a, p in prog_attrs
+        ]
         lines += ["" if prog_attrs else "    pass"]
-        lines += ["", f"class {skel}Links(LinkNamespace):",
-                  f'    """The link of each program of {skel}, once attached."""', ""]
-        lines += [f"    {a}: Link | None" for a, _ in prog_attrs] or ["    pass"]
-        lines += ["", "", f"class {skel}(Skeleton):",
-                  f'    """Skeleton of {comment_text(self.options.source_name)}."""', ""]
-        lines += [f"    maps: {skel}Maps", f"    progs: {skel}Progs", f"    links: {skel}Links"]
+        lines += [
+            "",
+            f"class {skel}Links(LinkNamespace):",
+            f'    """The link of each program of {skel}, once attached."""',
+            "",
+        ]
+        lines += [f"    {a}: {_link_class(p)} | None" for a, p in prog_attrs] or [
+            "    pass"
+        ]
+        lines += [
+            "",
+            "",
+            f"class {skel}(Skeleton):",
+            f'    """Skeleton of {comment_text(self.options.source_name)}."""',
+            "",
+        ]
+        lines += [
+            f"    maps: {skel}Maps",
+            f"    progs: {skel}Progs",
+            f"    links: {skel}Links",
+        ]
         lines += [f"    {attr}: {cls}  # {d.section}" for attr, cls, d in datasecs]
         lines += ["", f"    _object_name_ = {self.spec.name!r}", "    _maps_ = {"]
         lines += map_table
         lines += ["    }", "    _programs_ = {"]
         lines += [f"        {a!r}: {p.name!r}," for a, p in prog_attrs]
         lines += ["    }", "    _datasecs_ = {"]
-        lines += [f"        {attr!r}: ({d.section!r}, {cls})," for attr, cls, d in datasecs]
+        lines += [
+            f"        {attr!r}: ({d.section!r}, {cls})," for attr, cls, d in datasecs
+        ]
         lines += ["    }", f"    _namespaces_ = ({skel}Maps, {skel}Progs, {skel}Links)"]
         if self.options.embed:
             text = embed.encode(embed.strip_debug(self.elf))
-            chunks = [text[i : i + _EMBED_LINE] for i in range(0, len(text), _EMBED_LINE)]
+            chunks = [
+                text[i : i + _EMBED_LINE] for i in range(0, len(text), _EMBED_LINE)
+            ]
             lines.append("    _object_data_ = (")
             lines += [f'        b"{c}"' for c in chunks]
             lines.append("    )")
         else:
             lines.append(f"    _object_path_ = {self.options.object_path!r}")
         return "\n".join(lines) + "\n"
+
+
+def _link_class(program: ProgramSpec) -> str:
+    """What auto-attach stores for a program: iterators get a readable IterLink."""
+    if program.kind is not None and program.kind.attach_kind == AttachKind.ITER:
+        return "IterLink"
+    return "Link"

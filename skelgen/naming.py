@@ -7,13 +7,33 @@ Nothing from the object reaches generated source except through :func:`identifie
    ``anon``; a name starting with a digit gets an ``n`` prefix;
 2. a name starting with two underscores gets a ``c`` prefix (``__u32`` → ``c__u32``):
    Python would mangle it inside class bodies, and dunders are Python's own;
-3. a name that is a Python keyword, or is reserved in its scope (ctypes attributes
-   such as ``_fields_`` or ``from_buffer`` for fields, names the module itself uses
-   for types), gets a ``_`` suffix (``class`` → ``class_``);
+3. a name that is a Python keyword, or is reserved in its scope, gets a ``_``
+   suffix (``class`` → ``class_``), repeated until it is neither;
 4. a name already taken in its scope gets a qualifier where one is given (a union
    ``dup`` beside a struct ``dup`` becomes ``dup_union``), else ``_2``, ``_3``...
-   Names are claimed in a fixed order — for types: structs, unions, enums, then
-   typedefs, each in BTF order — so the result is stable across runs.
+
+The scopes and what each reserves:
+
+* module: Python's builtins and the names the module imports or defines itself
+  (:data:`MODULE_RESERVED`).  The skeleton's classes (``DemoBpf``, ``DemoBpfMaps``,
+  ``...Progs``, ``...Links``) are claimed first, then every named C type of the
+  object — emitted or not, so that ``--type``/``--all-types`` never rename a class —
+  structs, unions, enums, then typedefs (qualifiers ``union``, ``enum``, ``t``),
+  each in BTF order; then anonymous types as they are emitted, named after where
+  they are used (``<parent>_<member>``, ``<parent>_anon<N>`` for an anonymous
+  member, ``<parent>_<member>_enum``, or the name of a typedef of them); then the
+  section classes (``DemoBpfBss``...).
+* class members (C members, or a section's variables): ctypes' own attributes
+  (:data:`CTYPES_RESERVED`), what the class body looks up after the annotations
+  (``ctypes``, ``array``, ``BitField``), the names an anonymous member brings in,
+  and any name that *another* member's annotation uses (in ``struct { struct bar
+  bar; struct bar other; }`` the first becomes ``bar_``; a lone ``struct bar bar;``
+  keeps its name).  Members are claimed in C order, before padding (``_pad<N>``,
+  ``_size``) and anonymous members (``_anon<N>``).
+* enumerators: the attributes of IntEnum members (:data:`ENUM_RESERVED`); a name
+  starting with ``_`` gets a ``v`` prefix first (``_x`` → ``v_x``).
+
+The same object and options therefore always give the same names.
 """
 
 from __future__ import annotations
@@ -27,30 +47,83 @@ _NOT_IDENT = re.compile(r"[^A-Za-z0-9_]")
 # Attributes of ctypes instances and classes, and of the runtime's Struct base.
 CTYPES_RESERVED = frozenset(
     {
-        "_fields_", "_pack_", "_anonymous_", "_align_", "_layout_", "_b_base_",
-        "_b_needsfree_", "_objects", "_type_", "_length_", "_as_parameter_",
-        "_frozen_", "_memory_", "from_buffer", "from_buffer_copy", "from_address",
-        "from_param", "in_dll", "mro",
+        "_fields_",
+        "_pack_",
+        "_anonymous_",
+        "_align_",
+        "_layout_",
+        "_b_base_",
+        "_b_needsfree_",
+        "_objects",
+        "_type_",
+        "_length_",
+        "_as_parameter_",
+        "_frozen_",
+        "_memory_",
+        "from_buffer",
+        "from_buffer_copy",
+        "from_address",
+        "from_param",
+        "in_dll",
+        "mro",
     }
 )
 
-# Enum members may not look like _sunder_ or __dunder__ names; IntEnum has these too.
-ENUM_RESERVED = frozenset({"name", "value", "mro"})
+# Attributes of IntEnum members (Enum's and int's): an enumerator named like one
+# would shadow it, and mypy rejects it.  A fixed list, so that the output does not
+# depend on the Python version running the generator.
+ENUM_RESERVED = frozenset(
+    {
+        "name",
+        "value",
+        "mro",
+        "as_integer_ratio",
+        "bit_count",
+        "bit_length",
+        "conjugate",
+        "denominator",
+        "from_bytes",
+        "imag",
+        "is_integer",
+        "numerator",
+        "real",
+        "to_bytes",
+    }
+)
 
 # Names the generated module imports or defines itself, and builtins it uses in
 # annotations; a C type with one of these names would shadow them.
 MODULE_RESERVED = frozenset(dir(builtins)) | frozenset(
     {
-        "annotations", "ctypes", "enum", "zlib", "base64", "Any", "ClassVar",
-        "Struct", "Union", "CArray", "BitField", "array", "check_sizes",
-        "Skeleton", "MapNamespace", "ProgramNamespace", "LinkNamespace", "Map",
-        "HashMap", "ArrayMap", "RingBuf", "Program", "Link",
+        "annotations",
+        "ctypes",
+        "enum",
+        "zlib",
+        "base64",
+        "Any",
+        "ClassVar",
+        "Struct",
+        "Union",
+        "CArray",
+        "BitField",
+        "array",
+        "check_sizes",
+        "Skeleton",
+        "MapNamespace",
+        "ProgramNamespace",
+        "LinkNamespace",
+        "Map",
+        "HashMap",
+        "ArrayMap",
+        "RingBuf",
+        "Program",
+        "Link",
     }
 )
 
 
 def identifier(raw: str, reserved: frozenset[str] = frozenset()) -> str:
-    """Steps 1–3 of the rule: a safe identifier for ``raw`` (not yet unique)."""
+    """Steps 1-3 of the rule: a safe identifier for ``raw`` (not yet unique)."""
     name = _NOT_IDENT.sub("_", raw.encode("ascii", "replace").decode("ascii"))
     if not name:
         name = "anon"
@@ -70,8 +143,11 @@ class Scope:
         self.reserved = reserved
         self.taken: set[str] = set()
 
-    def claim(self, raw: str, qualifier: str = "") -> str:
-        base = identifier(raw, self.reserved)
+    def claim(
+        self, raw: str, qualifier: str = "", reserved: frozenset[str] = frozenset()
+    ) -> str:
+        """A unique identifier for ``raw``; ``reserved`` adds names for this claim."""
+        base = identifier(raw, self.reserved | reserved)
         name, n = base, 1
         if name in self.taken and qualifier:
             base = name = f"{base}_{qualifier}"

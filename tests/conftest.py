@@ -37,8 +37,9 @@ def require(condition: bool, why: str) -> None:
 
 def _multiarch_include() -> list[Path]:
     try:
-        triple = subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True,
-                                check=False).stdout.strip()
+        triple = subprocess.run(
+            ["gcc", "-print-multiarch"], capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         return []
     path = Path("/usr/include") / triple
@@ -61,9 +62,12 @@ def build_bpf(bpf_build_dir: Path) -> Callable[[str], Path]:
 
     def build(name: str) -> Path:
         if name not in cache:
-            source = Path(name) if name.endswith(".c") else BPF_SOURCES / f"{name}.bpf.c"
+            source = (
+                Path(name) if name.endswith(".c") else BPF_SOURCES / f"{name}.bpf.c"
+            )
             cache[name] = libbpf_oracle.compile_bpf(
-                source, bpf_build_dir / "obj",
+                source,
+                bpf_build_dir / "obj",
                 include_dirs=[bpf_build_dir / "include", *_multiarch_include()],
             )
         return cache[name]

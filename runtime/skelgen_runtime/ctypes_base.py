@@ -158,4 +158,6 @@ def check_sizes(expected: dict[Any, int]) -> None:
         if ctypes.sizeof(cls) != size
     ]
     if wrong:
-        raise ImportError("generated ctypes layout does not match BTF: " + "; ".join(wrong))
+        raise ImportError(
+            "generated ctypes layout does not match BTF: " + "; ".join(wrong)
+        )

@@ -9,6 +9,7 @@ sections, subprograms the functions of ``.text``, maps the variables of ``.maps`
 from __future__ import annotations
 
 import io
+import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,11 +18,13 @@ from typing import Any
 
 from elftools.common.exceptions import ELFError, ELFParseError
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
 
 from .btf import Btf, BtfExt, parse_btf_ext
 from .btf import types as bt
 from .btf.ext import shift
 from .errors import ObjectError
+from .externs import collect_externs
 from .sections import find_section_def
 from .spec import (
     INSN_SIZE,
@@ -39,12 +42,30 @@ from .sys.consts import PSEUDO_CALL, MapType
 SHF_ALLOC = 0x2
 SHF_EXECINSTR = 0x4
 _ELF64_REL = struct.Struct("<QQ")
+_ELF64_SYM = struct.Struct("<IBBHQQ")
+_STT = {
+    0: "STT_NOTYPE",
+    1: "STT_OBJECT",
+    2: "STT_FUNC",
+    3: "STT_SECTION",
+    4: "STT_FILE",
+}
+_STB = {0: "STB_LOCAL", 1: "STB_GLOBAL", 2: "STB_WEAK"}
 _OPCODE_CALL = 0x85
 _OPCODE_LD_IMM64 = 0x18
-_CORRUPT = (ELFError, ELFParseError, struct.error, ValueError, IndexError, KeyError, TypeError)
+_POINTER_SIZE = 8  # of the BPF target: one .values slot
+_CORRUPT = (
+    ELFError,
+    ELFParseError,
+    struct.error,
+    ValueError,
+    IndexError,
+    KeyError,
+    TypeError,
+)
 
 
-def object_name_from_path(path: str | Path) -> str:
+def object_name_from_path(path: str | os.PathLike[str]) -> str:
     """bpftool's object name: the file name without ``.o``, non-identifier chars → ``_``."""
     base = Path(path).name
     if base.endswith(".o"):
@@ -86,7 +107,9 @@ class _Symbol:
 
 
 def _is_data_section(name: str) -> bool:
-    return name in (".data", ".bss", ".rodata") or name.startswith((".data.", ".rodata."))
+    return name in (".data", ".bss", ".rodata") or name.startswith(
+        (".data.", ".rodata.")
+    )
 
 
 class _Reader:
@@ -105,7 +128,9 @@ class _Reader:
         self.index = {s.name: i for i, s in enumerate(self.sections)}
         btf_section = elf.get_section_by_name(".BTF")
         if btf_section is None:
-            raise ObjectError("the object has no BTF (.BTF section): compile it with clang -g")
+            raise ObjectError(
+                "the object has no BTF (.BTF section): compile it with clang -g"
+            )
         self.btf = Btf.from_bytes(btf_section.data())
         ext_section = elf.get_section_by_name(".BTF.ext")
         ext = (
@@ -118,11 +143,25 @@ class _Reader:
         self.text_index = self.index.get(".text", -1)
         self.maps_index = self.index.get(".maps", -1)
         self.data_indexes = {
-            i for i, s in enumerate(self.sections) if _is_data_section(s.name) and s["sh_flags"] & 2
+            i
+            for i, s in enumerate(self.sections)
+            if _is_data_section(s.name) and s["sh_flags"] & 2
         }
         self.relocations = self._read_relocation_sections()
 
         datasecs = self._read_datasecs()
+        externs, kconfig = collect_externs(
+            self.btf,
+            [
+                (s.name, s.bind == "STB_WEAK")
+                for s in self.symbols
+                if s.shndx is None
+                and s.bind in ("STB_GLOBAL", "STB_WEAK")
+                and s.type == "STT_NOTYPE"
+            ],
+        )
+        if kconfig is not None:
+            datasecs[kconfig.section] = kconfig
         maps = self._read_maps()
         for section_name, datasec in datasecs.items():
             maps[section_name] = MapSpec(
@@ -158,28 +197,29 @@ class _Reader:
             programs=programs,
             subprograms=subprograms,
             datasecs=datasecs,
-            externs={
-                s.name: 0 for s in self.symbols if s.shndx is None and s.name and s.type != "STT_FILE"
-            },
+            externs=externs,
         )
 
     # -- ELF plumbing -----------------------------------------------------------------
 
     def _read_symbols(self) -> list[_Symbol]:
         symtab = self.elf.get_section_by_name(".symtab")
-        if symtab is None:
+        if not isinstance(symtab, SymbolTableSection):
             raise ObjectError("the object has no symbol table")
+        # Elf64_Sym read with struct: pyelftools takes ~100 us per symbol.
+        names = bytes(self.sections[symtab["sh_link"]].data())
         out = []
-        for sym in symtab.iter_symbols():
-            shndx: Any = sym["st_shndx"]
+        for name_off, info, _other, shndx, value, size in _ELF64_SYM.iter_unpack(
+            symtab.data()
+        ):
             out.append(
                 _Symbol(
-                    name=sym.name,
-                    value=sym["st_value"],
-                    size=sym["st_size"],
-                    type=sym["st_info"]["type"],
-                    bind=sym["st_info"]["bind"],
-                    shndx=shndx if isinstance(shndx, int) else (None if shndx == "SHN_UNDEF" else -1),
+                    name=names[name_off : names.index(b"\0", name_off)].decode(),
+                    value=value,
+                    size=size,
+                    type=_STT.get(info & 0xF, f"STT_{info & 0xF}"),
+                    bind=_STB.get(info >> 4, f"STB_{info >> 4}"),
+                    shndx=_section_index(shndx),
                 )
             )
         return out
@@ -228,25 +268,46 @@ class _Reader:
         section = self.sections[section_index]
         code = bytes(section.data())
         if len(code) % INSN_SIZE:
-            raise ObjectError(f"section {section.name} is not a whole number of instructions")
+            raise ObjectError(
+                f"section {section.name} is not a whole number of instructions"
+            )
         symbols = sorted(
-            (s for s in self.symbols if s.shndx == section_index and s.type == "STT_FUNC"),
+            (
+                s
+                for s in self.symbols
+                if s.shndx == section_index and s.type == "STT_FUNC"
+            ),
             key=lambda s: s.value,
         )
-        relocations = sorted(self.relocations.get(section_index, []), key=lambda r: r[0])
+        relocations = sorted(
+            self.relocations.get(section_index, []), key=lambda r: r[0]
+        )
         for sym in symbols:
             start, end = sym.value, sym.value + sym.size
-            if sym.size == 0 or end > len(code) or start % INSN_SIZE or sym.size % INSN_SIZE:
+            if (
+                sym.size == 0
+                or end > len(code)
+                or start % INSN_SIZE
+                or sym.size % INSN_SIZE
+            ):
                 raise ObjectError(f"function {sym.name} has a bad size or offset")
             function = FunctionSpec(sym.name, section.name, start, code[start:end])
             for r_offset, target in relocations:
                 if start <= r_offset < end:
                     function.relocations.append(
-                        self._classify(function, (r_offset - start) // INSN_SIZE, target)
+                        self._classify(
+                            function, (r_offset - start) // INSN_SIZE, target
+                        )
                     )
-            function.func_info = _slice(self.ext.func_info.get(section.name, []), start, end)
-            function.line_info = _slice(self.ext.line_info.get(section.name, []), start, end)
-            function.core_relos = _slice(self.ext.core_relos.get(section.name, []), start, end)
+            function.func_info = _slice(
+                self.ext.func_info.get(section.name, []), start, end
+            )
+            function.line_info = _slice(
+                self.ext.line_info.get(section.name, []), start, end
+            )
+            function.core_relos = _slice(
+                self.ext.core_relos.get(section.name, []), start, end
+            )
             yield function
 
     def _classify(self, function: FunctionSpec, insn: int, sym: _Symbol) -> Relocation:
@@ -259,16 +320,26 @@ class _Reader:
                 return Relocation(insn, RelocKind.EXTERN_CALL, sym.name, "", 0)
             if opcode == _OPCODE_LD_IMM64:
                 return Relocation(insn, RelocKind.EXTERN_VAR, sym.name, "", 0)
-            raise ObjectError(f"{where}: extern {sym.name} used by an unexpected instruction")
-        section = self.sections[sym.shndx].name if 0 <= sym.shndx < len(self.sections) else "?"
+            raise ObjectError(
+                f"{where}: extern {sym.name} used by an unexpected instruction"
+            )
+        section = (
+            self.sections[sym.shndx].name
+            if 0 <= sym.shndx < len(self.sections)
+            else "?"
+        )
         if opcode == _OPCODE_CALL:
             if src_reg != PSEUDO_CALL or sym.shndx != self.text_index:
-                raise ObjectError(f"{where}: call to {sym.name or section} is not a .text function")
+                raise ObjectError(
+                    f"{where}: call to {sym.name or section} is not a .text function"
+                )
             return Relocation(insn, RelocKind.CALL, sym.name, section, sym.value)
         if opcode != _OPCODE_LD_IMM64:
             raise ObjectError(f"{where}: relocation against opcode {opcode:#x}")
         if sym.shndx == self.text_index:
-            return Relocation(insn, RelocKind.SUBPROG_ADDR, sym.name, section, sym.value)
+            return Relocation(
+                insn, RelocKind.SUBPROG_ADDR, sym.name, section, sym.value
+            )
         if sym.shndx == self.maps_index:
             return Relocation(insn, RelocKind.MAP_FD, sym.name, section, sym.value)
         if sym.shndx in self.data_indexes:
@@ -299,12 +370,17 @@ class _Reader:
             )
             btf_ids = self.btf.find(section.name, bt.Datasec)
             out[section.name] = DatasecSpec(
-                section.name, size, data, btf_ids[0] if btf_ids else 0,
+                section.name,
+                size,
+                data,
+                btf_ids[0] if btf_ids else 0,
                 variables.get(section.name, []),
             )
         return out
 
-    def _fixup_datasec(self, datasec: bt.Datasec, section_index: int) -> list[VariableSpec]:
+    def _fixup_datasec(
+        self, datasec: bt.Datasec, section_index: int
+    ) -> list[VariableSpec]:
         datasec.size = self.sections[section_index]["sh_size"]
         values = {
             s.name: s.value
@@ -317,11 +393,15 @@ class _Reader:
             if not isinstance(var, bt.Var):
                 continue
             if var.name not in values:
-                raise ObjectError(f"variable {var.name} of {datasec.name} has no ELF symbol")
+                raise ObjectError(
+                    f"variable {var.name} of {datasec.name} has no ELF symbol"
+                )
             secinfo.offset = values[var.name]
             secinfo.size = self.btf.size_of(var.type_id)
             variables.append(
-                VariableSpec(var.name, secinfo.offset, secinfo.size, var.type_id, var.linkage)
+                VariableSpec(
+                    var.name, secinfo.offset, secinfo.size, var.type_id, var.linkage
+                )
             )
         # The kernel wants DATASEC members in offset order.
         datasec.vars.sort(key=lambda v: v.offset)
@@ -333,6 +413,10 @@ class _Reader:
         out: dict[str, MapSpec] = {}
         if self.maps_index < 0:
             return out
+        # A definition with initial .values is larger than its BTF struct (a flexible
+        # array): its ELF symbol has the real size.
+        sizes = {s.name: s.size for s in self.symbols if s.shndx == self.maps_index}
+        extents: list[tuple[MapSpec, int, int | None]] = []
         for btf_id in self.btf.find(".maps", bt.Datasec):
             datasec = self.btf[btf_id]
             assert isinstance(datasec, bt.Datasec)
@@ -343,13 +427,59 @@ class _Reader:
                 spec = self._map_definition(var.name, var.type_id)
                 spec.section_offset = secinfo.offset
                 out[var.name] = spec
+                size = sizes.get(var.name, secinfo.size)
+                extents.append((spec, size, self._values_offset(var.type_id)))
+        self._read_map_slots(out, extents)
         return out
+
+    def _values_offset(self, type_id: int) -> int | None:
+        """Where ``values`` sits in a map definition: it must be the last member."""
+        definition = self.btf[self.btf.resolve(type_id)]
+        if isinstance(definition, bt.Struct) and definition.members:
+            last = definition.members[-1]
+            if last.name == "values":
+                return last.bit_offset // 8
+        return None
+
+    def _read_map_slots(
+        self, maps: dict[str, MapSpec], extents: list[tuple[MapSpec, int, int | None]]
+    ) -> None:
+        """``.values = { [i] = &target }`` of prog arrays and maps of maps: each is an
+        ELF relocation in ``.maps`` whose offset in the definition gives the slot
+        (libbpf's ``bpf_object__collect_map_relos``)."""
+        for r_offset, sym in self.relocations.get(self.maps_index, []):
+            found = [
+                (spec, values)
+                for spec, size, values in extents
+                if spec.section_offset <= r_offset
+                and r_offset + _POINTER_SIZE <= spec.section_offset + size
+            ]
+            if not found:
+                raise ObjectError(f".maps relocation at {r_offset} is inside no map")
+            spec, values = found[0]
+            at = r_offset - spec.section_offset - (values if values is not None else 0)
+            if values is None or at < 0 or at % _POINTER_SIZE:
+                raise ObjectError(f"map {spec.name}: a relocation outside .values")
+            index = at // _POINTER_SIZE
+            if spec.type == MapType.PROG_ARRAY:
+                in_program = (
+                    sym.shndx is not None
+                    and 0 <= sym.shndx < len(self.sections)
+                    and sym.shndx != self.text_index
+                    and self._is_program_section(self.sections[sym.shndx])
+                )
+                if sym.type != "STT_FUNC" or not in_program:
+                    raise ObjectError(f"map {spec.name}: slot {index} is not a program")
+            elif sym.shndx != self.maps_index or sym.name not in maps:
+                raise ObjectError(f"map {spec.name}: slot {index} is not a map")
+            spec.initial_slots[index] = sym.name
 
     def _map_definition(self, name: str, type_id: int) -> MapSpec:
         definition = self.btf[self.btf.resolve(type_id)]
         if not isinstance(definition, bt.Struct):
             raise ObjectError(f"map {name}: definition is not a struct")
         spec = MapSpec(name, MapType.UNSPEC, 0, 0, 0)
+        has_values = False
         for member in definition.members:
             if member.name in ("key", "value"):
                 value_type = self._pointee(name, member)
@@ -359,6 +489,7 @@ class _Reader:
                 else:
                     spec.value_size, spec.btf_value_type_id = size, value_type
             elif member.name == "values":
+                has_values = True
                 spec.inner = self._inner_map(name, member)
             else:
                 value = self._uint(name, member)
@@ -366,36 +497,79 @@ class _Reader:
                     try:
                         spec.type = MapType(value)
                     except ValueError:
-                        raise ObjectError(f"map {name}: unknown map type {value}") from None
-                elif member.name in ("max_entries", "numa_node", "map_extra", "pinning",
-                                     "key_size", "value_size"):
+                        raise ObjectError(
+                            f"map {name}: unknown map type {value}"
+                        ) from None
+                elif member.name in (
+                    "max_entries",
+                    "numa_node",
+                    "map_extra",
+                    "pinning",
+                    "key_size",
+                    "value_size",
+                ):
                     setattr(spec, member.name, value)
                 elif member.name == "map_flags":
                     spec.flags = value
                 else:
                     raise ObjectError(f"map {name}: unknown attribute {member.name!r}")
+        if has_values:
+            self._check_values(spec)
         return spec
+
+    @staticmethod
+    def _check_values(spec: MapSpec) -> None:
+        """``__array(values, ...)``: inner maps of a map of maps, or (function
+        pointers) the programs of a prog array; the kernel's values are 4-byte fds."""
+        if spec.value_size not in (0, 4):
+            raise ObjectError(f"map {spec.name}: values need value_size 4")
+        spec.value_size = 4
+        is_map_in_map = spec.type in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS)
+        if is_map_in_map and spec.inner is None:
+            raise ObjectError(f"map {spec.name}: values of a map of maps must be maps")
+        if spec.type == MapType.PROG_ARRAY and spec.inner is not None:
+            raise ObjectError(
+                f"map {spec.name}: values of a prog array must be programs"
+            )
+        if not is_map_in_map and spec.type != MapType.PROG_ARRAY:
+            raise ObjectError(
+                f"map {spec.name}: values is only for maps of maps and prog arrays"
+            )
 
     def _pointee(self, map_name: str, member: bt.Member) -> int:
         ptr = self.btf[self.btf.skip_modifiers(member.type_id)]
         if not isinstance(ptr, bt.Ptr):
-            raise ObjectError(f"map {map_name}: {member.name} is not declared with __type()")
+            raise ObjectError(
+                f"map {map_name}: {member.name} is not declared with __type()"
+            )
         return ptr.type_id
 
     def _uint(self, map_name: str, member: bt.Member) -> int:
         array = self.btf[self.btf.resolve(self._pointee(map_name, member))]
         if not isinstance(array, bt.Array):
-            raise ObjectError(f"map {map_name}: {member.name} is not declared with __uint()")
+            raise ObjectError(
+                f"map {map_name}: {member.name} is not declared with __uint()"
+            )
         return array.nelems
 
-    def _inner_map(self, map_name: str, member: bt.Member) -> MapSpec:
+    def _inner_map(self, map_name: str, member: bt.Member) -> MapSpec | None:
+        """The inner map definition, or None for function pointers (prog arrays)."""
         array = self.btf[self.btf.resolve(member.type_id)]
         if not isinstance(array, bt.Array):
             raise ObjectError(f"map {map_name}: values is not declared with __array()")
         inner_ptr = self.btf[self.btf.resolve(array.elem_type)]
         if not isinstance(inner_ptr, bt.Ptr):
             raise ObjectError(f"map {map_name}: values is not an array of pointers")
+        if isinstance(self.btf[self.btf.resolve(inner_ptr.type_id)], bt.FuncProto):
+            return None
         return self._map_definition(f"{map_name}.inner", inner_ptr.type_id)
+
+
+def _section_index(shndx: int) -> int | None:
+    """None for SHN_UNDEF (an extern), -1 for SHN_ABS and SHN_COMMON (no section)."""
+    if shndx == 0:
+        return None
+    return -1 if shndx in (0xFFF1, 0xFFF2) else shndx
 
 
 def _slice(records: list[Any], start: int, end: int) -> list[Any]:

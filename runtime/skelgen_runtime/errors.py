@@ -25,21 +25,24 @@ class LoadError(BPFError):
     ``log`` holds the verifier (or BTF) log; the message carries its last lines.
     """
 
-    def __init__(self, message: str, *, program: str | None = None, log: str = "",
-                 errno: int = 0) -> None:
+    def __init__(
+        self, message: str, *, program: str | None = None, log: str = "", errno: int = 0
+    ) -> None:
         super().__init__(message)
         self.program = program
         self.log = log
-        self.errno = errno
+        self.errno: int | None = errno
 
 
 class AttachError(BPFError):
     """A program could not be attached to its hook."""
 
-    def __init__(self, message: str, *, program: str | None = None, errno: int = 0) -> None:
+    def __init__(
+        self, message: str, *, program: str | None = None, errno: int = 0
+    ) -> None:
         super().__init__(message)
         self.program = program
-        self.errno = errno
+        self.errno: int | None = errno
 
 
 class MapError(BPFError):
@@ -47,7 +50,7 @@ class MapError(BPFError):
 
     def __init__(self, message: str, *, errno: int = 0) -> None:
         super().__init__(message)
-        self.errno = errno
+        self.errno: int | None = errno
 
 
 class BPFPermissionError(BPFError, PermissionError):

@@ -13,10 +13,19 @@ from dataclasses import dataclass, field
 
 from .btf.ext import CoreRelo, FuncInfo, LineInfo, RecordT, shift
 from .errors import ObjectError
-from .spec import INSN_SIZE, FunctionSpec, ObjectSpec, ProgramSpec, Relocation, RelocKind
+from .spec import (
+    INSN_SIZE,
+    FunctionSpec,
+    ObjectSpec,
+    ProgramSpec,
+    Relocation,
+    RelocKind,
+)
 from .sys.consts import PSEUDO_CALL, PSEUDO_FUNC
 
 _IMM = struct.Struct("<i")
+_UIMM = struct.Struct("<I")
+_OFF = struct.Struct("<h")
 _OPCODE_CALL = 0x85
 
 
@@ -41,7 +50,12 @@ def get_imm(insns: bytearray | bytes, index: int) -> int:
 
 
 def set_imm(insns: bytearray, index: int, value: int) -> None:
-    _IMM.pack_into(insns, index * INSN_SIZE + 4, value)
+    """Store the low 32 bits of ``value`` (signed or not) as the immediate."""
+    _UIMM.pack_into(insns, index * INSN_SIZE + 4, value & 0xFFFFFFFF)
+
+
+def set_off(insns: bytearray, index: int, value: int) -> None:
+    _OFF.pack_into(insns, index * INSN_SIZE + 2, value)
 
 
 def set_src_reg(insns: bytearray, index: int, src_reg: int) -> None:
@@ -51,7 +65,9 @@ def set_src_reg(insns: bytearray, index: int, src_reg: int) -> None:
 
 def link_program(obj: ObjectSpec, program: ProgramSpec) -> LinkedProgram:
     linked = LinkedProgram(bytearray(program.function.insns))
-    placed: dict[int, int] = {}  # .text byte offset of a subprogram → its first insn here
+    placed: dict[int, int] = (
+        {}
+    )  # .text byte offset of a subprogram → its first insn here
     queue: list[tuple[FunctionSpec, int]] = [(program.function, 0)]
     _add_ext_records(linked, program.function, 0)
     for function, base in queue:
@@ -63,10 +79,15 @@ def link_program(obj: ObjectSpec, program: ProgramSpec) -> LinkedProgram:
             elif reloc.kind == RelocKind.SUBPROG_ADDR:
                 target = reloc.offset + get_imm(linked.insns, at)
             else:
-                linked.relocations.append(Relocation(at, reloc.kind, reloc.symbol, reloc.section,
-                                                     reloc.offset))
+                linked.relocations.append(
+                    Relocation(
+                        at, reloc.kind, reloc.symbol, reloc.section, reloc.offset
+                    )
+                )
                 continue
-            start = _place(obj, linked, placed, queue, target, f"{function.name}+{reloc.insn}")
+            start = _place(
+                obj, linked, placed, queue, target, f"{function.name}+{reloc.insn}"
+            )
             set_imm(linked.insns, at, start - (at + 1))
             if reloc.kind == RelocKind.SUBPROG_ADDR:
                 set_src_reg(linked.insns, at, PSEUDO_FUNC)
@@ -76,8 +97,12 @@ def link_program(obj: ObjectSpec, program: ProgramSpec) -> LinkedProgram:
                 at = base + i
                 if i in relocated or not _is_pseudo_call(linked.insns, at):
                     continue
-                target = function.offset + (i + get_imm(linked.insns, at) + 1) * INSN_SIZE
-                start = _place(obj, linked, placed, queue, target, f"{function.name}+{i}")
+                target = (
+                    function.offset + (i + get_imm(linked.insns, at) + 1) * INSN_SIZE
+                )
+                start = _place(
+                    obj, linked, placed, queue, target, f"{function.name}+{i}"
+                )
                 set_imm(linked.insns, at, start - (at + 1))
     linked.func_info.sort(key=lambda r: r.insn_off)
     linked.line_info.sort(key=lambda r: r.insn_off)
@@ -93,8 +118,14 @@ def _is_pseudo_call(insns: bytearray, index: int) -> bool:
     )
 
 
-def _place(obj: ObjectSpec, linked: LinkedProgram, placed: dict[int, int],
-           queue: list[tuple[FunctionSpec, int]], target: int, where: str) -> int:
+def _place(
+    obj: ObjectSpec,
+    linked: LinkedProgram,
+    placed: dict[int, int],
+    queue: list[tuple[FunctionSpec, int]],
+    target: int,
+    where: str,
+) -> int:
     """The first instruction of the subprogram at .text byte ``target``, appending it
     (and queueing its own relocations) the first time it is reached."""
     if target in placed:

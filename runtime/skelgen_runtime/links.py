@@ -3,81 +3,198 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from .errors import AttachError, describe_errno
+from .sys import attr as a
 from .sys import commands as cmd
+from .sys.consts import LinkType
+
+if TYPE_CHECKING:
+    from .program import Program
+
+_ITER_READ_SIZE = 64 * 1024
+
+
+def _failure(what: str, exc: OSError, program: str | None = None) -> AttachError:
+    code = exc.errno or 0
+    return AttachError(f"{what}: {describe_errno(code)}", program=program, errno=code)
 
 
 class Link:
     """An attachment of a program to a hook.
 
-    Closing the link's fd detaches the program (unless the link is pinned).  Some
-    attachments hold further fds, such as the perf event a tracepoint link sits on;
-    they are released together.
+    Most attachments are BPF links: closing the link's fd detaches the program, unless
+    the link is pinned.  Some hold more than the link, such as the perf event a
+    tracepoint link sits on or the tracefs event of a legacy probe; ``release`` lists
+    those steps, run in order after the link fd is closed.  A few attachments are no
+    BPF link at all (a socket filter): ``fd`` is then None and ``release`` detaches.
     """
 
-    def __init__(self, fd: int, program: str, kind: str, target: str,
-                 extra_fds: tuple[int, ...] = ()) -> None:
-        self._fd: int | None = fd
+    def __init__(
+        self,
+        fd: int | None,
+        program: str,
+        kind: str,
+        target: str,
+        *,
+        release: Sequence[Callable[[], None]] = (),
+    ) -> None:
+        self._fd = fd
         self.program = program
         self.kind = kind
         self.target = target
-        self._extra_fds = extra_fds
+        self._release = list(release)
+        self._attached = True
+        self.pin_path: str | None = None
 
     @property
     def fd(self) -> int:
+        """The BPF link fd."""
+        if not self._attached:
+            raise AttachError(
+                f"link of {self.program} ({self.kind}) is detached",
+                program=self.program,
+            )
         if self._fd is None:
-            raise AttachError(f"link of {self.program} is detached", program=self.program)
+            raise AttachError(
+                f"{self.kind} attachment of {self.program} is not a BPF link",
+                program=self.program,
+            )
         return self._fd
 
     @property
     def attached(self) -> bool:
-        return self._fd is not None
+        return self._attached
 
     def detach(self) -> None:
-        """Release the attachment; calling it twice is harmless."""
-        if self._fd is None:
+        """Release the attachment; calling it twice is harmless.  A pinned link stays
+        attached in the kernel until its pin is removed (:meth:`unpin`)."""
+        if not self._attached:
             return
+        self._attached = False
         fd, self._fd = self._fd, None
+        release, self._release = self._release, []
+        # Every step runs even if one fails; the link fd goes first.
+        with ExitStack() as steps:
+            for step in reversed(release):
+                steps.callback(step)
+            if fd is not None:
+                os.close(fd)
+
+    def update(self, program: Program) -> None:
+        """Swap the program behind this link for another of the same type, atomically."""
         try:
-            os.close(fd)
-        finally:
-            for extra in self._extra_fds:
-                os.close(extra)
-            self._extra_fds = ()
+            cmd.link_update(self.fd, program.fd)
+        except OSError as exc:
+            raise _failure(
+                f"update link of {self.program} ({self.kind} {self.target}) "
+                f"to {program.name}",
+                exc,
+                self.program,
+            ) from None
+        self.program = program.name
 
     def pin(self, path: str) -> None:
         """Pin in bpffs: the attachment then outlives this process."""
         try:
             cmd.obj_pin(self.fd, path)
         except OSError as exc:
-            raise AttachError(
-                f"pin link of {self.program} at {path}: {describe_errno(exc.errno or 0)}",
-                program=self.program, errno=exc.errno or 0,
+            raise _failure(
+                f"pin link of {self.program} at {path}", exc, self.program
             ) from None
+        self.pin_path = path
+
+    def unpin(self) -> None:
+        """Remove the pin made by :meth:`pin` (the link then lives as long as its fds)."""
+        if self.pin_path is None:
+            raise AttachError(
+                f"link of {self.program} is not pinned", program=self.program
+            )
+        try:
+            os.unlink(self.pin_path)
+        except OSError as exc:
+            raise _failure(f"unpin {self.pin_path}", exc, self.program) from None
+        self.pin_path = None
 
     @classmethod
     def from_pinned(cls, path: str) -> Link:
+        """Open a link pinned in bpffs; its ``kind`` is the kernel's link type."""
         try:
             fd = cmd.obj_get(path)
         except OSError as exc:
-            raise AttachError(f"open pinned link {path}: {describe_errno(exc.errno or 0)}",
-                              errno=exc.errno or 0) from None
-        return cls(fd, program="", kind="pinned", target=path)
+            raise _failure(f"open pinned link {path}", exc) from None
+        if os.readlink(f"/proc/self/fd/{fd}") != "anon_inode:bpf-link":
+            os.close(fd)
+            raise AttachError(
+                f"pinned object {path} is not a link (a map or a program?)"
+            )
+        info = a.BpfLinkInfo()
+        try:
+            cmd.obj_info(fd, info)
+        except OSError as exc:
+            os.close(fd)
+            raise _failure(f"read link info of {path}", exc) from None
+        try:
+            kind = LinkType(info.type).name.lower()
+        except ValueError:
+            kind = f"link type {info.type}"
+        link_class = IterLink if info.type == LinkType.ITER else Link
+        link = link_class(fd, program=f"prog id {info.prog_id}", kind=kind, target=path)
+        link.pin_path = path
+        return link
 
     def __enter__(self) -> Link:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.detach()
 
     def __del__(self) -> None:
-        # A link dropped without detach() must not leak its fd.
-        if getattr(self, "_fd", None) is not None:
+        # A link nobody references any more must not leak its fd.
+        if getattr(self, "_attached", False):
             self.detach()
 
     def __repr__(self) -> str:
-        state = f"fd={self._fd}" if self._fd is not None else "detached"
-        return f"<Link {self.program} {self.kind}:{self.target} {state}>"
+        if not self._attached:
+            state = "detached"
+        else:
+            state = f"fd={self._fd}" if self._fd is not None else "attached"
+        return (
+            f"<{type(self).__name__} {self.program} {self.kind}:{self.target} {state}>"
+        )
+
+
+class IterLink(Link):
+    """The link of a BPF iterator: each :meth:`read` runs the iterator once."""
+
+    def read(self) -> bytes:
+        """Open a new iterator instance and read all it writes."""
+        try:
+            iter_fd = cmd.iter_create(self.fd)
+        except OSError as exc:
+            raise _failure(
+                f"open iterator of {self.program}", exc, self.program
+            ) from None
+        chunks = []
+        try:
+            while chunk := os.read(iter_fd, _ITER_READ_SIZE):
+                chunks.append(chunk)
+        except OSError as exc:
+            raise _failure(
+                f"read iterator of {self.program}", exc, self.program
+            ) from None
+        finally:
+            os.close(iter_fd)
+        return b"".join(chunks)
+
+    def read_text(self) -> str:
+        return self.read().decode("utf-8", "replace")

@@ -30,10 +30,16 @@ class SectionMemory:
         self.size = len(initial) if size is None else size
         self.mapped_size = _round_up(self.size)
         self.address = sc.mmap(
-            None, self.mapped_size, sc.PROT_READ | sc.PROT_WRITE,
-            sc.MAP_PRIVATE | sc.MAP_ANONYMOUS, -1, 0,
+            None,
+            self.mapped_size,
+            sc.PROT_READ | sc.PROT_WRITE,
+            sc.MAP_PRIVATE | sc.MAP_ANONYMOUS,
+            -1,
+            0,
         )
-        self._finalizer = weakref.finalize(self, sc.munmap, self.address, self.mapped_size)
+        self._finalizer = weakref.finalize(
+            self, sc.munmap, self.address, self.mapped_size
+        )
         # At exit the process unmaps everything anyway; unmapping earlier would pull
         # memory from under objects that are still being torn down.
         self._finalizer.atexit = False
@@ -52,7 +58,14 @@ class SectionMemory:
     def map_kernel(self, map_fd: int, readonly: bool) -> None:
         """Put the kernel map's memory at this address."""
         prot = sc.PROT_READ if readonly else sc.PROT_READ | sc.PROT_WRITE
-        sc.mmap(self.address, self.mapped_size, prot, sc.MAP_SHARED | sc.MAP_FIXED, map_fd, 0)
+        sc.mmap(
+            self.address,
+            self.mapped_size,
+            prot,
+            sc.MAP_SHARED | sc.MAP_FIXED,
+            map_fd,
+            0,
+        )
         self.kernel_backed = True
         self.readonly = readonly
 
@@ -62,8 +75,12 @@ class SectionMemory:
             return
         snapshot = self.read()
         sc.mmap(
-            self.address, self.mapped_size, sc.PROT_READ | sc.PROT_WRITE,
-            sc.MAP_PRIVATE | sc.MAP_ANONYMOUS | sc.MAP_FIXED, -1, 0,
+            self.address,
+            self.mapped_size,
+            sc.PROT_READ | sc.PROT_WRITE,
+            sc.MAP_PRIVATE | sc.MAP_ANONYMOUS | sc.MAP_FIXED,
+            -1,
+            0,
         )
         self.write(snapshot)
         self.kernel_backed = False

@@ -16,27 +16,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from .attach import auto_attach
 from .elf import object_name_from_path, read_object, read_object_file
 from .errors import AttachError, BPFError, MapError
 from .links import Link
 from .loader import Loader
-from .maps import ArrayMap, HashMap, Map
+from .map_registry import MAP_CLASSES, map_for_spec
+from .maps import Map, pin_path_for
 from .memory import SectionMemory
 from .program import Program
-from .ringbuf import RingBuf
-from .spec import MapSpec, ObjectSpec
-from .sys.consts import MapType
+from .spec import ObjectSpec
 
-MAP_CLASSES: dict[MapType, type[Map[Any, Any]]] = {
-    MapType.HASH: HashMap,
-    MapType.LRU_HASH: HashMap,
-    MapType.ARRAY: ArrayMap,
-    MapType.RINGBUF: RingBuf,
-}
-
-
-def map_for_spec(spec: MapSpec) -> Map[Any, Any]:
-    return MAP_CLASSES.get(spec.type, Map)(spec)
+__all__ = ["MAP_CLASSES", "BPFObject", "map_for_spec"]
 
 
 class _Named(Mapping[str, Any]):
@@ -52,7 +43,9 @@ class _Named(Mapping[str, Any]):
             return self._items[name]
         except KeyError:
             known = ", ".join(sorted(self._items)) or "none"
-            raise self._error(f"no {self._what} named {name!r} (the object has: {known})") from None
+            raise self._error(
+                f"no {self._what} named {name!r} (the object has: {known})"
+            ) from None
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._items)
@@ -64,14 +57,21 @@ class _Named(Mapping[str, Any]):
 class BPFObject:
     """An opened object: its maps, programs and global data, loadable into the kernel."""
 
-    def __init__(self, spec: ObjectSpec, *, pin_root: str = "/sys/fs/bpf",
-                 btf_custom_path: str | None = None,
-                 kconfig: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        spec: ObjectSpec,
+        *,
+        pin_root: str = "/sys/fs/bpf",
+        btf_custom_path: str | None = None,
+        kconfig: Mapping[str, Any] | None = None,
+    ) -> None:
         self.spec = spec
         self.pin_root = pin_root
         self.btf_custom_path = btf_custom_path
         self.kconfig = dict(kconfig or {})
-        self._maps = {name: map_for_spec(m) for name, m in spec.maps.items()}
+        self._maps = {name: map_for_spec(m, spec.btf) for name, m in spec.maps.items()}
+        for m in self._maps.values():
+            m.pin_path = pin_path_for(m.spec, pin_root)
         self._programs = {name: Program(p) for name, p in spec.programs.items()}
         self._memories = {
             name: SectionMemory(d.data)
@@ -87,8 +87,9 @@ class BPFObject:
     # -- construction -----------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, name: str | None = None,
-             **options: Any) -> BPFObject:
+    def open(
+        cls, path: str | os.PathLike[str], *, name: str | None = None, **options: Any
+    ) -> BPFObject:
         return cls(read_object_file(Path(path), name), **options)
 
     @classmethod
@@ -127,8 +128,14 @@ class BPFObject:
         self._alive()
         if self.loaded:
             raise BPFError(f"object {self.name} is already loaded")
-        loader = Loader(self.spec, self._maps, self._programs, self._memories,
-                        kernel_btf_path=self.btf_custom_path)
+        loader = Loader(
+            self.spec,
+            self._maps,
+            self._programs,
+            self._memories,
+            kernel_btf_path=self.btf_custom_path,
+            kconfig=self.kconfig,
+        )
         self._btf_fd = loader.load()
         self._loader = loader
         self.loaded = True
@@ -142,12 +149,14 @@ class BPFObject:
         made: list[str] = []
         try:
             for name, program in self._programs.items():
-                if not program.loaded or self.links.get(name) is not None:
+                existing = self.links.get(name)
+                if (
+                    not program.loaded
+                    or not program.autoattach
+                    or (existing is not None and existing.attached)
+                ):
                     continue
-                kind = program.spec.kind
-                if kind is None or not kind.definition.auto_attach:
-                    continue
-                link = program.attach() if program.attach_target else None
+                link = auto_attach(program)
                 if link is not None:
                     self.links[name] = link
                     made.append(name)
@@ -158,9 +167,13 @@ class BPFObject:
         return dict(self.links)
 
     def detach(self) -> None:
+        """Detach every link: those in ``links`` (auto-attached or put there by hand)
+        and every link made from one of the programs, even if dropped."""
         for link in self.links.values():
             link.detach()
         self.links.clear()
+        for program in self._programs.values():
+            program.detach_links()
 
     def destroy(self) -> None:
         """Detach, close every fd; global data stays readable (private copy)."""
@@ -180,8 +193,12 @@ class BPFObject:
     def __enter__(self) -> BPFObject:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.destroy()
 
     def __del__(self) -> None:

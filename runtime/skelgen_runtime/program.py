@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
+import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from . import attach as _attach
 from .errors import AttachError, BPFError, LoadError, describe_errno
-from .links import Link
+from .links import IterLink, Link
+from .maps import Map
 from .sections import AttachType, ProgType
 from .spec import ProgramSpec
 from .sys import attr as a
 from .sys import commands as cmd
+
+# Room for a program to grow the packet (bpf_xdp_adjust_tail, bpf_skb_change_tail).
+TEST_RUN_GROWTH = 4096
+ENOTSUPP = 524  # the kernel-internal errno for "no test run for this program type"
+_TEST_RUN_HINTS = {
+    ENOTSUPP: " (this program type cannot be test-run)",
+    errno.ENOSPC: " (the output is larger than data_out_size)",
+    errno.EINVAL: " (input too short or too long for this program type, or a bad flag)",
+}
+
+
+def _fd_of(obj: Map[Any, Any] | int) -> int:
+    return obj if isinstance(obj, int) else obj.fd
 
 
 @dataclass(frozen=True)
@@ -31,6 +49,11 @@ class Program:
     def __init__(self, spec: ProgramSpec) -> None:
         self.spec = spec
         self._fd: int | None = None
+        # Every link made from this program, kept until detached: a link the caller
+        # drops stays attached (as in libbpf) and the object's destroy() releases it.
+        self._links: list[Link] = []
+        #: Whether the object's attach() attaches this program (libbpf's autoattach).
+        self.autoattach = True
 
     @property
     def name(self) -> str:
@@ -74,8 +97,10 @@ class Program:
 
     def _before_load(self, what: str) -> None:
         if self._fd is not None:
-            raise LoadError(f"program {self.name}: {what} can only be changed before load",
-                            program=self.name)
+            raise LoadError(
+                f"program {self.name}: {what} can only be changed before load",
+                program=self.name,
+            )
 
     @property
     def fd(self) -> int:
@@ -97,13 +122,33 @@ class Program:
 
     # -- attach -----------------------------------------------------------------------
 
+    def _own(self, link: Link) -> None:
+        self._links = [known for known in self._links if known.attached]
+        self._links.append(link)
+
+    @property
+    def links(self) -> list[Link]:
+        """The links made from this program that are still attached."""
+        return [link for link in self._links if link.attached]
+
+    def detach_links(self) -> None:
+        """Detach every link made from this program, including dropped ones."""
+        links, self._links = self._links, []
+        for link in links:
+            link.detach()
+
     def attach(self) -> Link:
         """Attach as the section name says (libbpf's ``bpf_program__attach``)."""
         link = _attach.auto_attach(self)
         if link is None:
+            kind = self.spec.kind
+            method = _attach.MANUAL_METHODS.get(kind.attach_kind) if kind else None
+            how = (
+                f"call {method}" if method else "this kind is not attached by a program"
+            )
             raise AttachError(
                 f"attach {self.name}: section {self.section!r} does not say where to attach; "
-                "use one of the attach_* methods",
+                f"{how}",
                 program=self.name,
             )
         return link
@@ -114,22 +159,151 @@ class Program:
     def attach_raw_tracepoint(self, name: str) -> Link:
         return _attach.attach_raw_tracepoint(self, name)
 
+    def attach_trace(self) -> Link:
+        """fentry/fexit/fmod_ret/tp_btf/freplace: the target was chosen before load."""
+        return _attach.attach_trace(self)
+
+    def attach_lsm(self) -> Link:
+        return _attach.attach_trace(self)
+
+    def attach_kprobe(
+        self,
+        function: str,
+        offset: int = 0,
+        retprobe: bool = False,
+        legacy: bool = False,
+    ) -> Link:
+        return _attach.attach_kprobe(self, function, offset, retprobe, legacy)
+
+    def attach_kprobe_multi(
+        self, functions: str | Sequence[str], retprobe: bool | None = None
+    ) -> Link:
+        """Many kernel functions on one link: a glob pattern or a list of names."""
+        return _attach.attach_kprobe_multi(self, functions, retprobe)
+
+    def attach_ksyscall(self, name: str, retprobe: bool = False) -> Link:
+        return _attach.attach_ksyscall(self, name, retprobe)
+
+    def attach_uprobe(
+        self,
+        binary: str,
+        func_or_offset: str | int,
+        pid: int = -1,
+        retprobe: bool = False,
+        legacy: bool = False,
+    ) -> Link:
+        """``binary``: a path, a library name (``libc.so.6``) or a program on $PATH;
+        ``func_or_offset``: ``"func"``, ``"func+0x10"`` or a file offset; ``pid`` -1
+        for every process."""
+        return _attach.attach_uprobe(
+            self, binary, func_or_offset, pid, retprobe, legacy
+        )
+
+    def attach_uprobe_multi(
+        self,
+        binary: str,
+        functions: str | Sequence[str | int],
+        pid: int = -1,
+        retprobe: bool | None = None,
+    ) -> Link:
+        """Many functions of ``binary`` on one link: a glob pattern or a list of names
+        and file offsets; ``retprobe`` defaults to what the section says."""
+        return _attach.attach_uprobe_multi(self, binary, functions, pid, retprobe)
+
     def attach_perf_event(self, perf_fd: int) -> Link:
+        """Attach to an open perf event; the link then owns ``perf_fd``."""
         return _attach.attach_perf_event(self, perf_fd)
 
-    def attach_trace(self) -> Link:
-        return _attach.attach_tracing(self)
+    def attach_xdp(self, interface: int | str, flags: int = 0) -> Link:
+        return _attach.attach_xdp(self, interface, flags)
+
+    def attach_tcx(
+        self,
+        interface: int | str,
+        direction: str | None = None,
+        flags: int = 0,
+        relative_fd: int = 0,
+        expected_revision: int = 0,
+    ) -> Link:
+        return _attach.attach_tcx(
+            self, interface, direction, flags, relative_fd, expected_revision
+        )
+
+    def attach_netkit(self, interface: int | str) -> Link:
+        return _attach.attach_netkit(self, interface)
+
+    def attach_socket(self, sock: socket.socket | int) -> Link:
+        return _attach.attach_socket(self, sock)
+
+    def attach_cgroup(
+        self, cgroup: str | int, attach_type: AttachType | None = None
+    ) -> Link:
+        return _attach.attach_cgroup(self, cgroup, attach_type)
+
+    def attach_netns(self, netns: str | int) -> Link:
+        return _attach.attach_netns(self, netns)
+
+    def attach_sockmap(self, sockmap: Map[Any, Any] | int) -> Link:
+        return _attach.attach_sockmap(self, _fd_of(sockmap))
+
+    def attach_netfilter(
+        self, pf: int, hooknum: int, priority: int, flags: int = 0
+    ) -> Link:
+        return _attach.attach_netfilter(self, pf, hooknum, priority, flags)
+
+    def attach_iter(
+        self,
+        map: Map[Any, Any] | int | None = None,
+        *,
+        cgroup: str | int | None = None,
+        order: int = 0,
+        tid: int = 0,
+        pid: int = 0,
+        pid_fd: int = 0,
+    ) -> IterLink:
+        """An iterator link; ``link.read()`` runs the iterator and returns its output.
+        Map iterators take ``map``, cgroup ones ``cgroup`` (a path or fd) and ``order``;
+        task iterators may be narrowed to one ``tid``, ``pid`` or ``pid_fd``."""
+        return _attach.attach_iter(
+            self,
+            map_fd=None if map is None else _fd_of(map),
+            cgroup=cgroup,
+            order=order,
+            tid=tid,
+            pid=pid,
+            pid_fd=pid_fd,
+        )
 
     # -- test run ---------------------------------------------------------------------
 
-    def test_run(self, data: bytes = b"", ctx: bytes | None = None, repeat: int = 0,
-                 data_out_size: int | None = None, flags: int = 0, cpu: int = 0) -> TestRunResult:
-        """Run the program once (or ``repeat`` times) in the kernel on chosen input."""
+    def test_run(
+        self,
+        data: bytes = b"",
+        ctx: bytes | None = None,
+        repeat: int = 0,
+        data_out_size: int | None = None,
+        flags: int = 0,
+        cpu: int = 0,
+    ) -> TestRunResult:
+        """Run the program in the kernel on chosen input (``BPF_PROG_TEST_RUN``):
+        ``data`` is the packet, ``ctx`` the context bytes (``struct __sk_buff``,
+        ``struct xdp_md``, a syscall program's argument struct...), ``repeat`` runs it
+        that many times and averages the duration.  The result holds the return value,
+        the output packet and context (a syscall program's context as it left it)."""
+        syscall = self.prog_type == ProgType.SYSCALL
+        if syscall and (data or repeat > 1):
+            raise BPFError(
+                f"test_run {self.name}: a syscall program runs once, on ctx only"
+            )
         data_in = ctypes.create_string_buffer(data, len(data)) if data else None
-        out_size = data_out_size if data_out_size is not None else (len(data) + 256 if data else 0)
+        out_size = (
+            data_out_size if data_out_size is not None else len(data) + TEST_RUN_GROWTH
+        )
+        out_size = out_size if data else 0
         data_out = ctypes.create_string_buffer(out_size) if out_size else None
         ctx_in = ctypes.create_string_buffer(ctx, len(ctx)) if ctx else None
-        ctx_out = ctypes.create_string_buffer(len(ctx)) if ctx else None
+        # The kernel writes a syscall program's context back into ctx_in.
+        ctx_out = ctypes.create_string_buffer(len(ctx)) if ctx and not syscall else None
         attr = a.TestRunAttr(
             prog_fd=self.fd,
             data_size_in=len(data),
@@ -138,20 +312,25 @@ class Program:
             data_out=ctypes.addressof(data_out) if data_out else 0,
             ctx_size_in=len(ctx) if ctx else 0,
             ctx_in=ctypes.addressof(ctx_in) if ctx_in else 0,
-            ctx_size_out=len(ctx) if ctx else 0,
+            ctx_size_out=len(ctx_out) if ctx_out else 0,
             ctx_out=ctypes.addressof(ctx_out) if ctx_out else 0,
-            repeat=repeat,
+            repeat=0 if syscall else repeat,
             flags=flags,
             cpu=cpu,
         )
         try:
             cmd.prog_test_run(attr)
         except OSError as exc:
-            raise BPFError(f"test_run {self.name}: {describe_errno(exc.errno or 0)}") from None
+            code = exc.errno or 0
+            raise BPFError(
+                f"test_run {self.name}: {describe_errno(code)}"
+                f"{_TEST_RUN_HINTS.get(code, '')}"
+            ) from None
+        ctx_result = ctx_in if syscall else ctx_out
         return TestRunResult(
             retval=attr.retval,
             data=data_out.raw[: attr.data_size_out] if data_out else b"",
-            ctx=ctx_out.raw[: attr.ctx_size_out] if ctx_out else b"",
+            ctx=ctx_result.raw[: len(ctx_result)] if ctx_result else b"",
             duration_ns=attr.duration,
         )
 

@@ -2,135 +2,156 @@
 
 Layout (kernel/bpf/ringbuf.c): page 0 holds the consumer position (we write it),
 page 1 the producer position, then the data area mapped twice in a row so a record
-that wraps around is still contiguous.  Each record starts with an 8-byte header:
-a 32-bit length whose top bits flag BUSY (being written) and DISCARD, and a page
-offset; records are 8-byte aligned.
+that wraps around is still contiguous.  Each record starts with an 8-byte header: a
+32-bit length whose top bits flag BUSY (being written) and DISCARD, then a page
+offset; records are 8-byte aligned.  Positions only grow; ``position & mask`` is the
+offset in the data area.
 """
 
 from __future__ import annotations
 
-import ctypes
 import mmap
-import select
-import struct
-from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from .errors import MapError
-from .maps import Map
+from .event_decoder import EventDecoder, uniform_run
+from .event_stream import EventStream
+from .map_info import read_map_info
+from .maps import KeylessMap
 from .memory import PAGE_SIZE
 
 E = TypeVar("E")
 
 BUSY_BIT = 1 << 31
 DISCARD_BIT = 1 << 30
+LENGTH_MASK = DISCARD_BIT - 1
 HEADER_SIZE = 8
-_U64 = struct.Struct("<Q")
-_U32 = struct.Struct("<I")
 
 
-class RingBuf(Map[int, E], Generic[E]):
-    """A ring buffer map whose records decode into ``event_type`` (bytes if None)."""
+def record_stride(length: int) -> int:
+    """Bytes a record of ``length`` payload bytes takes, header included."""
+    return (length + HEADER_SIZE + 7) & ~7
+
+
+@dataclass
+class RingRead(Generic[E]):
+    records: list[E]
+    position: int  # where reading stopped: the new consumer position
+
+
+def read_ring(
+    data: memoryview,
+    mask: int,
+    consumer: int,
+    producer: int,
+    decoder: EventDecoder[E],
+) -> RingRead[E]:
+    """Decode the committed records between two positions.  Pure.
+
+    ``data`` is the data area mapped twice (``2 * (mask + 1)`` bytes).  Reading stops
+    at the producer position or at a record still BUSY; DISCARDed records are
+    skipped.  A run of records with the same header length word is decoded at once.
+    """
+    words = data.cast("I")
+    records: list[E] = []
+    while consumer < producer:
+        offset = consumer & mask
+        header = words[offset >> 2]
+        if header & BUSY_BIT:
+            break
+        length = header & LENGTH_MASK
+        stride = record_stride(length)
+        if header & DISCARD_BIT:
+            consumer += stride
+            continue
+        count = uniform_run(
+            words, offset >> 2, stride >> 2, (producer - consumer) // stride
+        )
+        if count > 1:
+            records += decoder.run(data, offset + HEADER_SIZE, count, stride, length)
+        else:
+            records.append(decoder.one(data, offset + HEADER_SIZE, length))
+        consumer += count * stride
+    return RingRead(records, consumer)
+
+
+class _Mapping:
+    """The three regions of a ring buffer map, mapped into this process."""
+
+    def __init__(self, fd: int, size: int) -> None:
+        self.mask = size - 1
+        self._consumer_map = mmap.mmap(fd, PAGE_SIZE, mmap.MAP_SHARED, offset=0)
+        try:
+            self._data_map = mmap.mmap(
+                fd,
+                PAGE_SIZE + 2 * size,
+                mmap.MAP_SHARED,
+                mmap.PROT_READ,
+                offset=PAGE_SIZE,
+            )
+        except BaseException:
+            self._consumer_map.close()
+            raise
+        # Native 8-byte views: one load or store each, as the kernel expects.
+        self.consumer = memoryview(self._consumer_map).cast("Q")
+        self.producer = memoryview(self._data_map)[:8].cast("Q")
+        self.data = memoryview(self._data_map)[PAGE_SIZE:]
+
+    def close(self) -> None:
+        for view in (self.consumer, self.producer, self.data):
+            view.release()
+        self._consumer_map.close()
+        self._data_map.close()
+
+
+class RingBuf(EventStream[E], KeylessMap[E]):
+    """A ring buffer whose records decode into ``event_type`` (bytes when None).
+
+    Read it with ``poll(callback, timeout)``, ``consume(callback)``, the batch API
+    ``drain(timeout)``, ``for event in ringbuf`` or ``async for event in
+    ringbuf.events()``; several ring buffers at once with an
+    :class:`~.poller.EventPoller`.
+    """
+
+    verbs = "poll, consume, drain or iteration"
 
     def __init__(self, spec: Any, key_type: Any = None, value_type: Any = None) -> None:
         super().__init__(spec, key_type, value_type)
-        self._consumer: mmap.mmap | None = None
-        self._producer: mmap.mmap | None = None
-        self._epoll: select.epoll | None = None
-        self._mask = 0
+        self._mapping: _Mapping | None = None
+        self._decoder: EventDecoder[E] | None = None
 
     @property
     def event_type(self) -> Any:
+        """The class records decode into: the map's ``value_type``."""
         return self.value_type
 
-    def _open(self) -> None:
-        if self._consumer is not None:
-            return
-        size = self.spec.max_entries if self.loaded else 0
-        size = max(size, PAGE_SIZE)
-        size = 1 << (size - 1).bit_length()
-        self._mask = size - 1
-        self._consumer = mmap.mmap(self.fd, PAGE_SIZE, mmap.MAP_SHARED,
-                                   mmap.PROT_READ | mmap.PROT_WRITE, offset=0)
-        self._producer = mmap.mmap(self.fd, PAGE_SIZE + 2 * size, mmap.MAP_SHARED,
-                                   mmap.PROT_READ, offset=PAGE_SIZE)
-        self._epoll = select.epoll()
-        self._epoll.register(self.fd, select.EPOLLIN)
+    @event_type.setter
+    def event_type(self, value: Any) -> None:
+        self.value_type = value
 
-    def _decode(self, data: memoryview) -> E:
-        if self.value_type is None:
-            return bytes(data)  # type: ignore[return-value]
-        size = ctypes.sizeof(self.value_type)
-        if len(data) < size:
-            raw = bytes(data) + bytes(size - len(data))
-            return self.value_type.from_buffer_copy(raw)  # type: ignore[no-any-return]
-        return self.value_type.from_buffer_copy(data[:size])  # type: ignore[no-any-return]
+    def _retype(self) -> None:
+        super()._retype()
+        self._decoder = None
 
-    def consume(self, callback: Callable[[E], object] | None = None) -> int:
-        """Hand every available record to ``callback``; returns how many were read.
+    def fileno(self) -> int:
+        return self.fd
 
-        The consumer position is committed before a callback's exception propagates.
-        """
-        records = self.drain()
-        if callback is not None:
-            for record in records:
-                callback(record)
-        return len(records)
-
-    def drain(self) -> list[E]:
-        """Every record available now, decoded, in order."""
-        self._open()
-        assert self._consumer is not None and self._producer is not None
-        consumer = _U64.unpack_from(self._consumer, 0)[0]
-        producer = _U64.unpack_from(self._producer, 0)[0]
-        out: list[E] = []
-        data = memoryview(self._producer)[PAGE_SIZE:]
-        mask = self._mask
-        while consumer < producer:
-            offset = consumer & mask
-            header = _U32.unpack_from(data, offset)[0]
-            if header & BUSY_BIT:
-                break
-            length = header & ~(BUSY_BIT | DISCARD_BIT)
-            if not header & DISCARD_BIT:
-                start = offset + HEADER_SIZE
-                out.append(self._decode(data[start : start + length]))
-            consumer += (length + HEADER_SIZE + 7) & ~7
-        data.release()
-        _U64.pack_into(self._consumer, 0, consumer)
-        return out
-
-    def _wait(self, timeout: float | None) -> None:
-        self._open()
-        assert self._epoll is not None
-        self._epoll.poll(-1 if timeout is None else timeout)
-
-    def poll(self, callback: Callable[[E], object] | None = None,
-             timeout: float | None = None) -> int:
-        """Wait up to ``timeout`` seconds for records, then consume them."""
-        count = self.consume(callback)
-        if count:
-            return count
-        self._wait(timeout)
-        return self.consume(callback)
-
-    def __iter__(self) -> Iterator[E]:  # type: ignore[override]
-        """Records as they arrive, forever (stop with break or Ctrl-C)."""
-        while True:
-            records = self.drain()
-            if records:
-                yield from records
-            else:
-                self._wait(None)
+    def _take(self) -> list[E]:
+        ring = self._mapping
+        if ring is None:
+            ring = self._mapping = _Mapping(self.fd, read_map_info(self.fd).max_entries)
+        decoder = self._decoder
+        if decoder is None:
+            decoder = self._decoder = EventDecoder(self.value_type)
+        read = read_ring(
+            ring.data, ring.mask, ring.consumer[0], ring.producer[0], decoder
+        )
+        ring.consumer[0] = read.position
+        return read.records
 
     def close(self) -> None:
-        for view in (self._consumer, self._producer):
-            if view is not None:
-                view.close()
-        if self._epoll is not None:
-            self._epoll.close()
-        self._consumer = self._producer = self._epoll = None
+        if self._mapping is not None:
+            self._mapping.close()
+            self._mapping = None
+        self._forget_waiter()
         super().close()
-
-    def lookup(self, key: Any) -> Any:
-        raise MapError(f"ring buffer {self.name} has no keys; use poll() or consume()")

@@ -79,8 +79,9 @@ class Skeleton:
     _maps_: ClassVar[dict[str, tuple[str, Any, Any]]] = {}  # attr → (map, key, value)
     _programs_: ClassVar[dict[str, str]] = {}  # attr → program name
     _datasecs_: ClassVar[dict[str, tuple[str, Any]]] = {}  # attr → (section, class)
-    _namespaces_: ClassVar[tuple[type[MapNamespace], type[ProgramNamespace],
-                                 type[LinkNamespace]]]
+    _namespaces_: ClassVar[
+        tuple[type[MapNamespace], type[ProgramNamespace], type[LinkNamespace]]
+    ]
 
     maps: MapNamespace
     progs: ProgramNamespace
@@ -95,7 +96,9 @@ class Skeleton:
             m.key_type, m.value_type = key_type, value_type
             typed_maps[attr] = m
         self.maps = maps_type(typed_maps)
-        self.progs = progs_type({a: obj.programs[p] for a, p in self._programs_.items()})
+        self.progs = progs_type(
+            {a: obj.programs[p] for a, p in self._programs_.items()}
+        )
         self.links = links_type(list(self._programs_))
         for attr, (section, cls) in self._datasecs_.items():
             memory = obj.datasec(section)
@@ -116,13 +119,21 @@ class Skeleton:
         raise BPFError(f"{cls.__name__} carries no object")
 
     @classmethod
-    def open(cls, *, object_name: str | None = None, pin_root: str = "/sys/fs/bpf",
-             btf_custom_path: str | None = None,
-             kconfig: Mapping[str, Any] | None = None) -> Self:
+    def open(
+        cls,
+        *,
+        object_name: str | None = None,
+        pin_root: str = "/sys/fs/bpf",
+        btf_custom_path: str | None = None,
+        kconfig: Mapping[str, Any] | None = None,
+    ) -> Self:
         """Parse the object; maps and programs can still be configured."""
         obj = BPFObject.from_bytes(
-            cls.elf_bytes(), object_name or cls._object_name_, pin_root=pin_root,
-            btf_custom_path=btf_custom_path, kconfig=kconfig,
+            cls.elf_bytes(),
+            object_name or cls._object_name_,
+            pin_root=pin_root,
+            btf_custom_path=btf_custom_path,
+            kconfig=kconfig,
         )
         return cls(obj)
 
@@ -162,6 +173,10 @@ class Skeleton:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.destroy()

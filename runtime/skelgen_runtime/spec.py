@@ -64,7 +64,9 @@ class ProgramSpec:
     kind: ProgramSection | None  # None: a section libbpf does not know
     function: FunctionSpec
     autoload: bool = True
-    attach_target: str | None = None  # overrides the section's target (set_attach_target)
+    attach_target: str | None = (
+        None  # overrides the section's target (set_attach_target)
+    )
     attach_prog_fd: int | None = None
 
 
@@ -119,8 +121,12 @@ class MapSpec:
     btf_value_type_id: int = 0
     inner: MapSpec | None = None
     datasec: DatasecSpec | None = None  # set for global-data maps
-    section_offset: int = 0  # where the definition sits in .maps (relocations point there)
-    initial_slots: dict[int, str] = field(default_factory=dict)  # prog/map names by index
+    section_offset: int = (
+        0  # where the definition sits in .maps (relocations point there)
+    )
+    initial_slots: dict[int, str] = field(
+        default_factory=dict
+    )  # prog/map names by index
 
 
 @dataclass
@@ -134,4 +140,41 @@ class ObjectSpec:
     programs: dict[str, ProgramSpec]
     subprograms: dict[int, FunctionSpec]  # .text functions by byte offset
     datasecs: dict[str, DatasecSpec]  # by section name
-    externs: dict[str, int] = field(default_factory=dict)  # extern name → BTF VAR/FUNC id
+    externs: dict[str, ExternSpec] = field(default_factory=dict)  # by name
+
+
+class ExternKind(enum.Enum):
+    """Where an extern's value comes from: the DATASEC that declares it."""
+
+    KCONFIG = ".kconfig"  # kernel config and libbpf's LINUX_* values
+    KSYM = ".ksyms"  # kernel symbols: variables and functions (kfuncs)
+
+
+class KconfigType(enum.Enum):
+    """What a ``__kconfig`` extern's C type lets a config value be (libbpf's)."""
+
+    BOOL = "bool"  # y/n
+    TRISTATE = "tristate"  # enum libbpf_tristate: y/m/n
+    CHAR = "char"  # y/n/m as a character, or a number
+    INT = "int"  # a number (signed or not)
+    CHAR_ARRAY = "char_array"  # a quoted string
+
+
+@dataclass
+class ExternSpec:
+    """An ``extern`` the object leaves to the loader (``__kconfig`` or ``__ksym``)."""
+
+    name: str
+    kind: ExternKind
+    btf_id: int  # its VAR (or FUNC, for a kfunc) in the object's BTF
+    weak: bool  # unresolved means zero instead of an error
+    # the VAR's type (for ksyms: modifiers and typedefs skipped, 0 when untyped),
+    # or the FUNC's prototype
+    type_id: int
+    is_func: bool = False
+    # .kconfig layout, as libbpf computes it: place in the .kconfig map
+    offset: int = 0
+    size: int = 0
+    align: int = 0
+    kconfig_type: KconfigType | None = None
+    signed: bool = False

@@ -10,18 +10,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from skelgen_runtime import BPFObject, ObjectError
 
 
-def skelgen(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def skelgen(
+    *args: str | Path, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "skelgen", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd, check=False,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
     )
 
 
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+def assert_one_line_error(
+    proc: subprocess.CompletedProcess[str], *needles: str
+) -> None:
     assert proc.returncode != 0
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
@@ -37,7 +43,9 @@ def globals_obj(build_bpf: Callable[[str], Path]) -> Path:
     return build_bpf("globals")
 
 
-def test_same_input_gives_byte_identical_output(globals_obj: Path, tmp_path: Path) -> None:
+def test_same_input_gives_byte_identical_output(
+    globals_obj: Path, tmp_path: Path
+) -> None:
     copy = tmp_path / "elsewhere" / globals_obj.name
     copy.parent.mkdir()
     shutil.copy(globals_obj, copy)
@@ -48,7 +56,9 @@ def test_same_input_gives_byte_identical_output(globals_obj: Path, tmp_path: Pat
     assert skelgen(globals_obj).stdout == (tmp_path / "a.py").read_text()
 
 
-def test_header_names_source_hash_version_and_licence(globals_obj: Path, tmp_path: Path) -> None:
+def test_header_names_source_hash_version_and_licence(
+    globals_obj: Path, tmp_path: Path
+) -> None:
     import hashlib
 
     import skelgen
@@ -88,17 +98,23 @@ def test_embedded_object_round_trips(globals_obj: Path, tmp_path: Path) -> None:
     assert embedded_skel.Embedded._object_name_ == "embedded"
 
 
-def test_no_embed_reads_the_object_from_its_path(globals_obj: Path, tmp_path: Path) -> None:
+def test_no_embed_reads_the_object_from_its_path(
+    globals_obj: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "plain_skel.py"
     assert skelgen_ok(globals_obj, out, "--no-embed")
     text = out.read_text()
     assert "_object_data_" not in text
-    assert f"\"{globals_obj.resolve()}\"" in text
+    assert f'"{globals_obj.resolve()}"' in text
 
 
 def test_module_runs_with_python_m(globals_obj: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "skelgen", "--version"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "skelgen", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0 and proc.stdout.startswith("skelgen ")
     assert shutil.which("skelgen", path=os.path.dirname(sys.executable)) is not None
 
@@ -108,7 +124,9 @@ def test_module_runs_with_python_m(globals_obj: Path) -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     out = tmp_path / "out.py"
-    assert_one_line_error(skelgen(tmp_path / "nope.o", "-o", out), "nope.o", "No such file")
+    assert_one_line_error(
+        skelgen(tmp_path / "nope.o", "-o", out), "nope.o", "No such file"
+    )
     assert not out.exists()
 
 
@@ -118,7 +136,9 @@ def test_empty_and_text_files(tmp_path: Path) -> None:
     text = tmp_path / "text.o"
     text.write_text("this is not an object\n")
     for bad in (empty, text):
-        assert_one_line_error(skelgen(bad, "-o", tmp_path / "out.py"), "not an ELF file")
+        assert_one_line_error(
+            skelgen(bad, "-o", tmp_path / "out.py"), "not an ELF file"
+        )
     assert not (tmp_path / "out.py").exists()
 
 
@@ -147,20 +167,35 @@ def test_object_without_btf(tmp_path: Path) -> None:
     source = Path(__file__).parents[1] / "bpf" / "reject.bpf.c"
     obj = tmp_path / "nobtf.o"
     include = f"-I/usr/include/{subprocess.run(['gcc', '-print-multiarch'], capture_output=True, text=True, check=False).stdout.strip()}"
-    subprocess.run([find_clang() or "clang", "-O2", "-target", "bpf", include, "-c",
-                    str(source), "-o", str(obj)], check=True)
+    subprocess.run(
+        [
+            find_clang() or "clang",
+            "-O2",
+            "-target",
+            "bpf",
+            include,
+            "-c",
+            str(source),
+            "-o",
+            str(obj),
+        ],
+        check=True,
+    )
     assert_one_line_error(skelgen(obj, "-o", tmp_path / "out.py"), "no BTF", "-g")
 
 
 def test_name_that_is_not_an_identifier(globals_obj: Path, tmp_path: Path) -> None:
     for name in ("1abc", "my-prog", "class", "a b"):
         out = tmp_path / "out.py"
-        assert_one_line_error(skelgen(globals_obj, "-o", out, "--name", name),
-                              "not a Python identifier")
+        assert_one_line_error(
+            skelgen(globals_obj, "-o", out, "--name", name), "not a Python identifier"
+        )
         assert not out.exists()
 
 
-def test_unwritable_output_leaves_nothing_behind(globals_obj: Path, tmp_path: Path) -> None:
+def test_unwritable_output_leaves_nothing_behind(
+    globals_obj: Path, tmp_path: Path
+) -> None:
     target_dir = tmp_path / "dir.py"
     target_dir.mkdir()
     assert_one_line_error(skelgen(globals_obj, "-o", target_dir))
@@ -169,7 +204,9 @@ def test_unwritable_output_leaves_nothing_behind(globals_obj: Path, tmp_path: Pa
     assert list(target_dir.iterdir()) == []
 
 
-def test_failed_generation_keeps_the_previous_output(globals_obj: Path, tmp_path: Path) -> None:
+def test_failed_generation_keeps_the_previous_output(
+    globals_obj: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "keep.py"
     out.write_text("previous = 1\n")
     bad = tmp_path / "bad.o"
@@ -177,3 +214,45 @@ def test_failed_generation_keeps_the_previous_output(globals_obj: Path, tmp_path
     assert_one_line_error(skelgen(bad, "-o", out))
     assert out.read_text() == "previous = 1\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_event_type_option_types_an_untyped_ring_buffer(
+    build_bpf: Callable[[str], Path], tmp_path: Path
+) -> None:
+    obj = build_bpf("untyped_ringbuf")
+    plain = tmp_path / "plain_skel.py"
+    assert skelgen_ok(obj, plain)
+    assert "samples: RingBuf[bytes]" in plain.read_text()
+    typed = tmp_path / "typed_skel.py"
+    assert skelgen_ok(obj, typed, "--event-type", "samples=sample")
+    assert "samples: RingBuf[sample]" in typed.read_text()
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import typed_skel  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(tmp_path))
+    with typed_skel.UntypedRingbufBpf.open_and_load() as skel:
+        skel.progs.emit.test_run()
+        records = skel.maps.samples.drain()
+    assert [(r.seq, r.value) for r in records] == [(0, 0), (1, 100), (2, 200)]
+
+
+def test_event_type_option_errors(
+    build_bpf: Callable[[str], Path], tmp_path: Path
+) -> None:
+    obj = build_bpf("untyped_ringbuf")
+    out = tmp_path / "out.py"
+    assert_one_line_error(
+        skelgen(obj, "-o", out, "--event-type", "samples"), "MAP=TYPE"
+    )
+    assert_one_line_error(
+        skelgen(obj, "-o", out, "--event-type", "nope=sample"), "no map named 'nope'"
+    )
+    assert_one_line_error(
+        skelgen(obj, "-o", out, "--event-type", "not_a_stream=sample"),
+        "not a ring or perf buffer",
+    )
+    assert_one_line_error(
+        skelgen(obj, "-o", out, "--event-type", "samples=missing"), "no such named type"
+    )
+    assert not out.exists()

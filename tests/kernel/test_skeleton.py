@@ -11,7 +11,6 @@ from types import ModuleType
 
 import pytest
 from conftest import open_fds
-
 from skelgen_runtime import BPFObject, LoadError, MapError
 from skelgen_runtime.ctypes_base import FrozenError
 
@@ -104,10 +103,11 @@ def test_autoload_false_skips_a_program(globals_skel: ModuleType) -> None:
         assert not skel.progs.run_all.loaded
 
 
-def test_verifier_rejection_raises_load_error_with_log(build_bpf: Callable[[str], Path]) -> None:
-    with BPFObject.open(build_bpf("reject")) as obj:
-        with pytest.raises(LoadError) as info:
-            obj.load()
+def test_verifier_rejection_raises_load_error_with_log(
+    build_bpf: Callable[[str], Path],
+) -> None:
+    with BPFObject.open(build_bpf("reject")) as obj, pytest.raises(LoadError) as info:
+        obj.load()
     err = info.value
     assert err.program == "bad_deref"
     assert "invalid mem access" in err.log
@@ -145,12 +145,14 @@ def test_no_fd_or_mapping_leak_across_200_cycles(globals_skel: ModuleType) -> No
 
 def test_unknown_names_give_clear_errors(build_bpf: Callable[[str], Path]) -> None:
     with BPFObject.open(build_bpf("globals")) as obj:
-        with pytest.raises(MapError, match="no map named 'nope'.*the object has"):
+        with pytest.raises(MapError, match=r"no map named 'nope'.*the object has"):
             obj.maps["nope"]
         assert "run_all" in obj.programs
 
 
-def test_plain_runtime_api_matches_the_skeleton(build_bpf: Callable[[str], Path]) -> None:
+def test_plain_runtime_api_matches_the_skeleton(
+    build_bpf: Callable[[str], Path],
+) -> None:
     """The skeleton is sugar: BPFObject alone does the same job."""
     with BPFObject.open(build_bpf("globals")) as obj:
         obj.datasec(".rodata").write(ctypes.c_int32(4).value.to_bytes(4, "little"))
@@ -164,7 +166,9 @@ def test_plain_runtime_api_matches_the_skeleton(build_bpf: Callable[[str], Path]
 def test_minimal_example_counts_and_streams_events(
     skeleton_module: Callable[[str], ModuleType],
 ) -> None:
-    minimal = skeleton_module(str(Path(__file__).parents[2] / "examples/minimal/minimal.bpf.c"))
+    minimal = skeleton_module(
+        str(Path(__file__).parents[2] / "examples/minimal/minimal.bpf.c")
+    )
     events: list[int] = []
     pid = os.getpid()  # every later getpid() is counted
     with minimal.MinimalBpf.open() as skel:
@@ -181,3 +185,17 @@ def test_minimal_example_counts_and_streams_events(
         assert skel.links.handle_getpid is None
         os.getpid()
         assert skel.bss.counter == 7  # detached: no more counting
+
+
+def test_iterator_link_in_the_skeleton_is_readable(
+    skeleton_module: Callable[[str], ModuleType],
+) -> None:
+    misc = skeleton_module("attach_misc")
+    assert "dump_task: IterLink | None" in Path(misc.__file__).read_text()
+    with misc.AttachMiscBpf.open() as skel:
+        skel.progs.dump_numbers.autoload = False  # refused here (EPERM), as by libbpf
+        skel.load()
+        skel.attach()
+        link = skel.links.dump_task
+        assert link is not None
+        assert f" {os.getpid()} " in f" {link.read_text()} "

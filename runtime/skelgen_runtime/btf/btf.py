@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import abc
+
 from ..errors import ObjectError
 from . import codec
 from . import types as t
@@ -9,47 +11,23 @@ from . import types as t
 _MODIFIERS = (t.Volatile, t.Const, t.Restrict, t.TypeTag)
 
 
-class Btf:
-    """The types of one BTF blob, indexed by id (``types[0]`` is void)."""
+class AbstractBtf(abc.ABC):
+    """Types by id, and the queries built on that alone.
 
-    def __init__(self, types: list[t.BtfType], strings: bytes) -> None:
-        self.types = types
-        self.strings = strings
-        self._by_name: dict[str, list[int]] | None = None
+    :class:`Btf` holds every type of a blob in a list (objects: a few hundred types);
+    :class:`~.lazy.LazyBtf` decodes a type when it is first asked for (the kernel's
+    BTF: ~130k types, of which a load touches a few hundred).
+    """
 
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Btf:
-        types, strings = codec.decode(data)
-        return cls(types, strings)
+    @abc.abstractmethod
+    def __getitem__(self, type_id: int) -> t.BtfType: ...
 
-    def __getitem__(self, type_id: int) -> t.BtfType:
-        try:
-            return self.types[type_id]
-        except IndexError:
-            raise ObjectError(f"BTF type id {type_id} does not exist") from None
+    @abc.abstractmethod
+    def __len__(self) -> int: ...
 
-    def __len__(self) -> int:
-        return len(self.types)
-
-    def add(self, item: t.BtfType) -> int:
-        """Append a type; returns its id."""
-        self.types.append(item)
-        if self._by_name is not None and item.name:
-            self._by_name.setdefault(item.name, []).append(len(self.types) - 1)
-        return len(self.types) - 1
-
+    @abc.abstractmethod
     def find(self, name: str, kind: type | tuple[type, ...] | None = None) -> list[int]:
         """Ids of the types called ``name`` (optionally of one model class)."""
-        if self._by_name is None:
-            index: dict[str, list[int]] = {}
-            for type_id, item in enumerate(self.types):
-                if item.name:
-                    index.setdefault(item.name, []).append(type_id)
-            self._by_name = index
-        ids = self._by_name.get(name, [])
-        if kind is None:
-            return list(ids)
-        return [i for i in ids if isinstance(self.types[i], kind)]
 
     def skip_modifiers(self, type_id: int) -> int:
         """Follow const/volatile/restrict/type_tag to the qualified type."""
@@ -102,6 +80,49 @@ class Btf:
 
     def name_of(self, type_id: int) -> str:
         return self[type_id].name
+
+
+class Btf(AbstractBtf):
+    """The types of one BTF blob, indexed by id (``types[0]`` is void)."""
+
+    def __init__(self, types: list[t.BtfType], strings: bytes) -> None:
+        self.types = types
+        self.strings = strings
+        self._by_name: dict[str, list[int]] | None = None
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Btf:
+        types, strings = codec.decode(data)
+        return cls(types, strings)
+
+    def __getitem__(self, type_id: int) -> t.BtfType:
+        try:
+            return self.types[type_id]
+        except IndexError:
+            raise ObjectError(f"BTF type id {type_id} does not exist") from None
+
+    def __len__(self) -> int:
+        return len(self.types)
+
+    def add(self, item: t.BtfType) -> int:
+        """Append a type; returns its id."""
+        self.types.append(item)
+        if self._by_name is not None and item.name:
+            self._by_name.setdefault(item.name, []).append(len(self.types) - 1)
+        return len(self.types) - 1
+
+    def find(self, name: str, kind: type | tuple[type, ...] | None = None) -> list[int]:
+        """Ids of the types called ``name`` (optionally of one model class)."""
+        if self._by_name is None:
+            index: dict[str, list[int]] = {}
+            for type_id, item in enumerate(self.types):
+                if item.name:
+                    index.setdefault(item.name, []).append(type_id)
+            self._by_name = index
+        ids = self._by_name.get(name, [])
+        if kind is None:
+            return list(ids)
+        return [i for i in ids if isinstance(self.types[i], kind)]
 
     def encode(self) -> bytes:
         """Encode back to raw BTF, keeping every original string offset valid."""

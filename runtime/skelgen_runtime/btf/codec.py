@@ -55,49 +55,80 @@ def read_string(strings: bytes, offset: int) -> str:
     return strings[offset:end].decode("utf-8", "replace")
 
 
-def decode(data: bytes, base: list[t.BtfType] | None = None,
-           base_strings_len: int = 0) -> tuple[list[t.BtfType], bytes]:
+def sections(data: bytes) -> tuple[int, int, bytes]:
+    """Where the type section starts, its length, and the string section."""
+    if len(data) < _HEADER.size:
+        raise ObjectError("BTF section is truncated")
+    magic, _version, _flags, hdr_len, type_off, type_len, str_off, str_len = (
+        _HEADER.unpack_from(data)
+    )
+    if magic != BTF_MAGIC:
+        raise ObjectError(
+            "BTF section has a bad magic number (big-endian objects are not supported)"
+        )
+    type_start = hdr_len + type_off
+    str_start = hdr_len + str_off
+    if type_start + type_len > len(data) or str_start + str_len > len(data):
+        raise ObjectError("BTF section is truncated")
+    return type_start, type_len, data[str_start : str_start + str_len]
+
+
+def decode(
+    data: bytes, base: list[t.BtfType] | None = None, base_strings_len: int = 0
+) -> tuple[list[t.BtfType], bytes]:
     """Parse raw BTF; returns the types (``[Void()] +`` the section's) and strings.
 
     For split BTF (kernel modules) pass the base BTF's types and string length: type
     ids and string offsets then continue after the base's.
     """
-    if len(data) < _HEADER.size:
-        raise ObjectError("BTF section is truncated")
-    magic, _version, _flags, hdr_len, type_off, type_len, str_off, str_len = _HEADER.unpack_from(data)
-    if magic != BTF_MAGIC:
-        raise ObjectError("BTF section has a bad magic number (big-endian objects are not supported)")
-    type_start = hdr_len + type_off
-    str_start = hdr_len + str_off
-    if type_start + type_len > len(data) or str_start + str_len > len(data):
-        raise ObjectError("BTF section is truncated")
-    strings = data[str_start : str_start + str_len]
+    type_start, type_len, strings = sections(data)
     types: list[t.BtfType] = list(base) if base is not None else [t.Void()]
 
     def name_at(off: int) -> str:
         if off < base_strings_len:
-            raise ObjectError("split BTF names a base string; decode with the base strings")
+            raise ObjectError(
+                "split BTF names a base string; decode with the base strings"
+            )
         return read_string(strings, off - base_strings_len)
 
     pos = type_start
     end = type_start + type_len
     try:
         while pos < end:
-            name_off, info, size_or_type = _TYPE.unpack_from(data, pos)
-            pos += _TYPE.size
-            vlen = info & 0xFFFF
-            kind = (info >> 24) & 0x1F
-            kind_flag = bool(info >> 31)
-            name = name_at(name_off) if name_off else ""
-            item, pos = _decode_one(data, pos, kind, kind_flag, vlen, name, size_or_type, name_at)
+            item, pos = decode_type(data, pos, name_at)
             types.append(item)
     except struct.error as exc:
         raise ObjectError("BTF type section is truncated") from exc
     return types, strings
 
 
-def _decode_one(data: bytes, pos: int, kind: int, kind_flag: bool, vlen: int, name: str,
-                size_or_type: int, name_at: Callable[[int], str]) -> tuple[t.BtfType, int]:
+def decode_type(
+    data: bytes, pos: int, name_at: Callable[[int], str]
+) -> tuple[t.BtfType, int]:
+    """The type record at byte ``pos`` of ``data`` and the position of the next one.
+
+    Raises :class:`struct.error` when the record runs past the end of ``data``.
+    """
+    name_off, info, size_or_type = _TYPE.unpack_from(data, pos)
+    vlen = info & 0xFFFF
+    kind = (info >> 24) & 0x1F
+    kind_flag = bool(info >> 31)
+    name = name_at(name_off) if name_off else ""
+    return _decode_one(
+        data, pos + _TYPE.size, kind, kind_flag, vlen, name, size_or_type, name_at
+    )
+
+
+def _decode_one(
+    data: bytes,
+    pos: int,
+    kind: int,
+    kind_flag: bool,
+    vlen: int,
+    name: str,
+    size_or_type: int,
+    name_at: Callable[[int], str],
+) -> tuple[t.BtfType, int]:
     if kind == t.Kind.INT:
         (raw,) = _U32.unpack_from(data, pos)
         enc = t.IntEncoding((raw >> 24) & 0xF)
@@ -116,7 +147,9 @@ def _decode_one(data: bytes, pos: int, kind: int, kind_flag: bool, vlen: int, na
                 bit_off, bf_size = m_off & 0xFFFFFF, m_off >> 24
             else:
                 bit_off, bf_size = m_off, 0
-            members.append(t.Member(name_at(m_name) if m_name else "", m_type, bit_off, bf_size))
+            members.append(
+                t.Member(name_at(m_name) if m_name else "", m_type, bit_off, bf_size)
+            )
         cls = t.Struct if kind == t.Kind.STRUCT else t.Union
         return cls(name, size_or_type, members, kind_flag), pos
     if kind == t.Kind.ENUM:
@@ -187,7 +220,9 @@ def encode(types: Iterable[t.BtfType], strings: StringTable) -> bytes:
         name = s(item.name) if item.name else 0
         if isinstance(item, t.Int):
             out += _TYPE.pack(name, _info(t.Kind.INT), item.size)
-            out += _U32.pack((int(item.encoding) << 24) | (item.bit_offset << 16) | item.bits)
+            out += _U32.pack(
+                (int(item.encoding) << 24) | (item.bit_offset << 16) | item.bits
+            )
         elif isinstance(item, t.Ptr):
             out += _TYPE.pack(name, _info(t.Kind.PTR), item.type_id)
         elif isinstance(item, t.Array):
@@ -195,12 +230,16 @@ def encode(types: Iterable[t.BtfType], strings: StringTable) -> bytes:
             out += _TRIPLE.pack(item.elem_type, item.index_type, item.nelems)
         elif isinstance(item, (t.Struct, t.Union)):
             flag = item.kind_flag or any(m.bitfield_size for m in item.members)
-            out += _TYPE.pack(name, _info(item.kind, len(item.members), flag), item.size)
+            out += _TYPE.pack(
+                name, _info(item.kind, len(item.members), flag), item.size
+            )
             for m in item.members:
                 off = (m.bitfield_size << 24) | m.bit_offset if flag else m.bit_offset
                 out += _TRIPLE.pack(s(m.name) if m.name else 0, m.type_id, off)
         elif isinstance(item, t.Enum):
-            out += _TYPE.pack(name, _info(item.kind, len(item.values), item.signed), item.size)
+            out += _TYPE.pack(
+                name, _info(item.kind, len(item.values), item.signed), item.size
+            )
             for v in item.values:
                 if item.is64:
                     raw = v.value & 0xFFFFFFFFFFFFFFFF
@@ -210,13 +249,17 @@ def encode(types: Iterable[t.BtfType], strings: StringTable) -> bytes:
         elif isinstance(item, t.Fwd):
             out += _TYPE.pack(name, _info(t.Kind.FWD, 0, item.is_union), 0)
         elif isinstance(item, t.TypeTag):
-            out += _TYPE.pack(name, _info(t.Kind.TYPE_TAG, 0, item.kind_flag), item.type_id)
+            out += _TYPE.pack(
+                name, _info(t.Kind.TYPE_TAG, 0, item.kind_flag), item.type_id
+            )
         elif isinstance(item, (t.Typedef, t.Volatile, t.Const, t.Restrict)):
             out += _TYPE.pack(name, _info(item.kind), item.type_id)
         elif isinstance(item, t.Func):
             out += _TYPE.pack(name, _info(t.Kind.FUNC, int(item.linkage)), item.type_id)
         elif isinstance(item, t.FuncProto):
-            out += _TYPE.pack(name, _info(t.Kind.FUNC_PROTO, len(item.params)), item.return_type)
+            out += _TYPE.pack(
+                name, _info(t.Kind.FUNC_PROTO, len(item.params)), item.return_type
+            )
             for p in item.params:
                 out += _PAIR.pack(s(p.name) if p.name else 0, p.type_id)
         elif isinstance(item, t.Var):
@@ -224,15 +267,19 @@ def encode(types: Iterable[t.BtfType], strings: StringTable) -> bytes:
             out += _U32.pack(int(item.linkage))
         elif isinstance(item, t.Datasec):
             out += _TYPE.pack(name, _info(t.Kind.DATASEC, len(item.vars)), item.size)
-            for v in item.vars:
-                out += _TRIPLE.pack(v.type_id, v.offset, v.size)
+            for secinfo in item.vars:
+                out += _TRIPLE.pack(secinfo.type_id, secinfo.offset, secinfo.size)
         elif isinstance(item, t.Float):
             out += _TYPE.pack(name, _info(t.Kind.FLOAT), item.size)
         elif isinstance(item, t.DeclTag):
-            out += _TYPE.pack(name, _info(t.Kind.DECL_TAG, 0, item.kind_flag), item.type_id)
+            out += _TYPE.pack(
+                name, _info(t.Kind.DECL_TAG, 0, item.kind_flag), item.type_id
+            )
             out += struct.pack("<i", item.component_idx)
         else:
             raise TypeError(f"cannot encode {item!r}")
     string_bytes = strings.to_bytes()
-    header = _HEADER.pack(BTF_MAGIC, 1, 0, _HEADER.size, 0, len(out), len(out), len(string_bytes))
+    header = _HEADER.pack(
+        BTF_MAGIC, 1, 0, _HEADER.size, 0, len(out), len(out), len(string_bytes)
+    )
     return header + bytes(out) + string_bytes

@@ -7,6 +7,7 @@ them in bytes too, and the loader converts to instruction indexes when it links.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -66,51 +67,48 @@ def parse_btf_ext(data: bytes, strings: bytes) -> BtfExt:
     """Parse ``.BTF.ext``; ``strings`` is the string section of the object's ``.BTF``."""
     if len(data) < _HEADER.size:
         raise ObjectError(".BTF.ext section is truncated")
-    magic, _ver, _flags, hdr_len, fi_off, fi_len, li_off, li_len = _HEADER.unpack_from(data)
+    magic, _ver, _flags, hdr_len, fi_off, fi_len, li_off, li_len = _HEADER.unpack_from(
+        data
+    )
     if magic != 0xEB9F:
         raise ObjectError(".BTF.ext section has a bad magic number")
     core_off = core_len = 0
     if hdr_len >= _HEADER.size + _CORE_HEADER.size:
         core_off, core_len = _CORE_HEADER.unpack_from(data, _HEADER.size)
 
-    def blocks(off: int, length: int) -> tuple[int, list[tuple[str, bytes]]]:
+    def records(
+        off: int, length: int, decode: Callable[[bytes, int], RecordT]
+    ) -> tuple[int, dict[str, list[RecordT]]]:
+        """One info block: a record size, then per section a name, count, records."""
         if not length:
-            return 0, []
+            return 0, {}
         start = hdr_len + off
         end = start + length
         if end > len(data) or length < 4:
             raise ObjectError(".BTF.ext section is truncated")
         (rec_size,) = struct.unpack_from("<I", data, start)
         pos = start + 4
-        out = []
+        out: dict[str, list[RecordT]] = {}
         while pos < end:
             name_off, count = struct.unpack_from("<II", data, pos)
             pos += 8
-            body = data[pos : pos + count * rec_size]
-            if len(body) != count * rec_size:
+            if pos + count * rec_size > end or rec_size < 8:
                 raise ObjectError(".BTF.ext section is truncated")
-            out.append((read_string(strings, name_off), body))
+            out[read_string(strings, name_off)] = [
+                decode(data, pos + i * rec_size) for i in range(count)
+            ]
             pos += count * rec_size
         return rec_size, out
 
-    func_info: dict[str, list[FuncInfo]] = {}
-    fi_size, fi_blocks = blocks(fi_off, fi_len)
-    for sec, body in fi_blocks:
-        func_info[sec] = [
-            FuncInfo(*struct.unpack_from("<II", body, i)) for i in range(0, len(body), fi_size)
-        ]
-    line_info: dict[str, list[LineInfo]] = {}
-    li_size, li_blocks = blocks(li_off, li_len)
-    for sec, body in li_blocks:
-        line_info[sec] = [
-            LineInfo(*struct.unpack_from("<IIII", body, i)) for i in range(0, len(body), li_size)
-        ]
-    core_relos: dict[str, list[CoreRelo]] = {}
-    cr_size, cr_blocks = blocks(core_off, core_len)
-    for sec, body in cr_blocks:
-        records = []
-        for i in range(0, len(body), cr_size):
-            insn_off, type_id, access_off, kind = struct.unpack_from("<IIII", body, i)
-            records.append(CoreRelo(insn_off, type_id, read_string(strings, access_off), kind))
-        core_relos[sec] = records
+    def core_relo(buf: bytes, at: int) -> CoreRelo:
+        insn_off, type_id, access_off, kind = struct.unpack_from("<IIII", buf, at)
+        return CoreRelo(insn_off, type_id, read_string(strings, access_off), kind)
+
+    fi_size, func_info = records(
+        fi_off, fi_len, lambda buf, at: FuncInfo(*struct.unpack_from("<II", buf, at))
+    )
+    li_size, line_info = records(
+        li_off, li_len, lambda buf, at: LineInfo(*struct.unpack_from("<IIII", buf, at))
+    )
+    _, core_relos = records(core_off, core_len, core_relo)
     return BtfExt(func_info, line_info, core_relos, fi_size or 8, li_size or 16)

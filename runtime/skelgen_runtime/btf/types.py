@@ -237,8 +237,25 @@ class DeclTag:
 
 
 BtfType = (
-    Void | Int | Ptr | Array | Struct | Union | Enum | Fwd | Typedef | Volatile | Const
-    | Restrict | TypeTag | Func | FuncProto | Var | Datasec | Float | DeclTag
+    Void
+    | Int
+    | Ptr
+    | Array
+    | Struct
+    | Union
+    | Enum
+    | Fwd
+    | Typedef
+    | Volatile
+    | Const
+    | Restrict
+    | TypeTag
+    | Func
+    | FuncProto
+    | Var
+    | Datasec
+    | Float
+    | DeclTag
 )
 
 # Kinds that only qualify another type and are skipped to reach the type itself.

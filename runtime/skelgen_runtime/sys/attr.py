@@ -253,7 +253,11 @@ class IterTaskInfo(ctypes.Structure):
 class IterLinkInfo(ctypes.Union):
     """``union bpf_iter_link_info``: which map, cgroup or task an iterator walks."""
 
-    _fields_ = [("map", IterMapInfo), ("cgroup", IterCgroupInfo), ("task", IterTaskInfo)]
+    _fields_ = [
+        ("map", IterMapInfo),
+        ("cgroup", IterCgroupInfo),
+        ("task", IterTaskInfo),
+    ]
 
 
 class LinkUpdateAttr(ctypes.Structure):

@@ -114,6 +114,26 @@ class ProgFlag(enum.IntFlag):
     XDP_HAS_FRAGS = 1 << 5
 
 
+class LinkType(enum.IntEnum):
+    """``enum bpf_link_type``."""
+
+    UNSPEC = 0
+    RAW_TRACEPOINT = 1
+    TRACING = 2
+    CGROUP = 3
+    ITER = 4
+    NETNS = 5
+    XDP = 6
+    PERF_EVENT = 7
+    KPROBE_MULTI = 8
+    STRUCT_OPS = 9
+    NETFILTER = 10
+    TCX = 11
+    UPROBE_MULTI = 12
+    NETKIT = 13
+    SOCKMAP = 14
+
+
 class UpdateFlag(enum.IntEnum):
     """Flags of ``BPF_MAP_UPDATE_ELEM``."""
 

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Ring buffers fed by SEC("syscall") programs run with test_run(): a numbered
+ * sequence of fixed-size events (some discarded on request), records of varying
+ * length, a second ring for multi-buffer polling, and a user ring buffer drained
+ * back into counters. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+struct event {
+	__u64 seq;
+	__u64 value;
+	__u32 cpu;
+	__u32 flags;
+	__u64 tail;
+};
+
+/* The value type only names the events for the generated skeleton (RingBuf[event]);
+ * the loader gives the kernel none, as libbpf does. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+	__type(value, struct event);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} varlen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024);
+	__type(value, __u64);
+} other SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_USER_RINGBUF);
+	__uint(max_entries, 16 * 1024);
+	__type(value, struct event);
+} from_user SEC(".maps");
+
+__u32 emit_count;    /* events per run */
+__u32 discard_every; /* 0: none; else discard seq % n == 0 */
+__u64 next_seq;
+__u64 next_other;
+__u64 dropped;       /* reservations the ring refused */
+
+__u64 drained;
+__u64 drained_sum;
+__u64 expected_seq;
+__u64 out_of_order;
+__u64 short_samples;
+long drain_result;
+
+static long emit_one(__u32 i, void *ctx)
+{
+	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		dropped++;
+		return 0;
+	}
+	e->seq = next_seq++;
+	e->value = e->seq * 3;
+	e->cpu = bpf_get_smp_processor_id();
+	e->flags = 0;
+	e->tail = ~e->seq;
+	if (discard_every && e->seq % discard_every == 0)
+		bpf_ringbuf_discard(e, 0);
+	else
+		bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("syscall") int produce(void *ctx)
+{
+	bpf_loop(emit_count, emit_one, NULL, 0);
+	return 0;
+}
+
+static long emit_varlen(__u32 i, void *ctx)
+{
+	__u8 buf[64] = {};
+	__u32 len = (i % 7) * 9 + 1; /* 1..55 bytes */
+
+	for (int j = 0; j < 64; j++)
+		buf[j] = (__u8)(i + j);
+	len &= 63;
+	if (bpf_ringbuf_output(&varlen, buf, len, 0))
+		dropped++;
+	return 0;
+}
+
+SEC("syscall") int produce_varlen(void *ctx)
+{
+	bpf_loop(emit_count, emit_varlen, NULL, 0);
+	return 0;
+}
+
+SEC("syscall") int produce_other(void *ctx)
+{
+	__u64 v = next_other++;
+
+	return bpf_ringbuf_output(&other, &v, sizeof(v), 0);
+}
+
+static long on_sample(struct bpf_dynptr *dynptr, void *ctx)
+{
+	struct event e;
+
+	if (bpf_dynptr_read(&e, sizeof(e), dynptr, 0, 0)) {
+		short_samples++;
+		return 0;
+	}
+	if (e.seq != expected_seq)
+		out_of_order++;
+	expected_seq = e.seq + 1;
+	drained_sum += e.value;
+	drained++;
+	return 0;
+}
+
+SEC("syscall") int drain_user(void *ctx)
+{
+	drain_result = bpf_user_ringbuf_drain(&from_user, on_sample, NULL, 0);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
