@@ -1,4 +1,4 @@
-"""``make bench``: map operations and ring buffer consumption, Python against C.
+"""``make bench``: maps, ring buffers and CO-RE loads, Python against C and libbpf.
 
 Everything is measured in one run, in one process, on the same map and ring buffer:
 the C side is a small library built here with gcc (``bench_c.c``: bpf(2) called
@@ -38,11 +38,15 @@ sys.path.insert(0, str(ROOT / "runtime"))
 from skelgen_runtime import BPFObject, HashMap, MapType  # noqa: E402
 from skelgen_runtime.map_info import read_map_info  # noqa: E402
 
+sys.path.insert(0, str(HERE))
+import core_load  # noqa: E402
+
 BUILD = ROOT / "build" / "bench"
 CLANG = os.environ.get("BPF_CLANG", "clang-19")
 ENTRIES = 100_000  # map size, and the batched read
 OPS = 100_000  # single operations per round
 ROUNDS = 15
+CORE_ROUNDS = 10  # open_and_load() of each CO-RE object
 RECORDS = 200_000  # ring buffer records per round
 SUSTAINED_S = 2.0
 EVENT = struct.Struct("<QQIIQ")
@@ -66,6 +70,7 @@ class Row:
     reference_ns: float
     reference: str
     target: float
+    unit: str = "ns"
 
     @property
     def ratio(self) -> float:
@@ -345,12 +350,12 @@ def machine() -> str:
 
 def table(rows: list[Row]) -> list[str]:
     lines = [
-        "| measure | Python ns | reference | reference ns | ratio | target | |",
+        "| measure | Python | reference | reference | ratio | target | |",
         "|---|---:|---|---:|---:|---:|---|",
     ]
     lines += [
-        f"| {r.what} | {r.python_ns:.0f} | {r.reference} | {r.reference_ns:.1f} "
-        f"| {r.ratio:.2f}x | {r.target:g}x | {r.verdict} |"
+        f"| {r.what} | {r.python_ns:.4g} {r.unit} | {r.reference} "
+        f"| {r.reference_ns:.4g} {r.unit} | {r.ratio:.2f}x | {r.target:g}x | {r.verdict} |"
         for r in rows
     ]
     return lines
@@ -373,6 +378,7 @@ def main() -> int:
     finally:
         bench.close()
     py_maps, c_maps = map_figures(c)
+    loads = core_load.run(CORE_ROUNDS)
 
     floor = "Python floor (iter_unpack)"
     rows = [
@@ -383,6 +389,11 @@ def main() -> int:
             c_maps["batch_ns"], "C, LOOKUP_BATCH", 1.5),
         Row("ring buffer record, batch API (drain)", ring["drain"], ring["floor"], floor, 1.5),
         Row("ring buffer record, iterator", ring["iter"], ring["floor"], floor, 1.5),
+    ]  # fmt: skip
+    rows += [
+        Row(f"open_and_load() of {r.name} (CO-RE)", r.ours_ms, r.libbpf_ms,
+            "C, libbpf open + load", core_load.TARGET_RATIO, unit="ms")
+        for r in loads
     ]  # fmt: skip
     notes = [
         f"- Maps: one u32 → u64 hash of {ENTRIES:,} entries; {OPS:,} operations per round; "
@@ -400,6 +411,11 @@ def main() -> int:
         f"- The floor with the garbage collector paused (the runtime pauses it while it "
         f"decodes a batch): {ring['floor_nogc']:.0f} ns per record; the batch API is "
         f"{ring['drain'] / ring['floor_nogc']:.2f}x that.",
+        f"- open_and_load(): mean of {CORE_ROUNDS} in-process loads each, libbpf through "
+        f"a C harness in the same run; the first load in a fresh interpreter (vmlinux "
+        f"BTF index not yet cached in memory): "
+        + ", ".join(f"{r.name} {r.cold_ms:.0f} ms" for r in loads)
+        + ".",
         f"- Sustained: a producer at {rate / 1e6:.2f} M records/s for {SUSTAINED_S:g} s "
         f"(half the batch API's rate): {produced:,} produced, {lost} lost, sequence "
         f"{'intact' if intact else 'BROKEN'}.",

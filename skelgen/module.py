@@ -14,7 +14,7 @@ import black
 from black.parsing import InvalidInput
 from skelgen_runtime.btf import types as bt
 from skelgen_runtime.btf.types import VarLinkage
-from skelgen_runtime.maps import Map
+from skelgen_runtime.maps import FD_VALUE_TYPES, INDEX_KEY_TYPES, Map
 from skelgen_runtime.obj import MAP_CLASSES
 from skelgen_runtime.sections import AttachKind
 from skelgen_runtime.spec import DatasecSpec, MapSpec, ObjectSpec, ProgramSpec
@@ -218,7 +218,14 @@ class _ModuleWriter:
         if m.datasec is not None:
             name = self.datasec_classes[m.datasec.section]
             return "int", name, "ctypes.c_uint32", name
-        key_ann = value_ann = "bytes"
+        # Without BTF types the runtime still reads indexes and object ids as ints.
+        # A perf buffer's records are not its (fd) values: bytes unless --event-type.
+        key_ann = "int" if m.type in INDEX_KEY_TYPES and m.key_size == 4 else "bytes"
+        value_ann = (
+            "int"
+            if m.type in FD_VALUE_TYPES - EVENT_MAP_TYPES and m.value_size == 4
+            else "bytes"
+        )
         key_ct = value_ct = "None"
         if m.btf_key_type_id:
             key_ann = self.types.annotation(m.btf_key_type_id, f"{m.name}_key")
@@ -234,7 +241,7 @@ class _ModuleWriter:
         ``--event-type`` names for a ring or perf buffer."""
         type_name = self.options.event_types.get(m.name)
         if type_name is None:
-            return m.btf_value_type_id
+            return 0 if m.type == MapType.PERF_EVENT_ARRAY else m.btf_value_type_id
         if m.type not in EVENT_MAP_TYPES:
             raise GeneratorError(
                 f"--event-type {m.name}={type_name}: {m.name} is a "

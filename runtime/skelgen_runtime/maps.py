@@ -230,6 +230,10 @@ class Map(Generic[K, V]):
         self._value_type = value
         self._retype()
 
+    def set_element_types(self, key_type: Any, value_type: Any) -> None:
+        """Type keys and values as a generated skeleton describes them."""
+        self.key_type, self.value_type = key_type, value_type
+
     def _retype(self) -> None:
         self._codecs_cache = None
         self._local = threading.local()

@@ -146,6 +146,12 @@ class PerfEventArray(EventStream[E], KeylessMap[E]):
     @event_type.setter
     def event_type(self, value: Any) -> None:
         self._event_type = value
+
+    def set_element_types(self, key_type: Any, value_type: Any) -> None:
+        """A skeleton describes a perf buffer by its records (``--event-type``);
+        its values stay the per-CPU perf event fds."""
+        self.key_type = key_type
+        self.event_type = value_type
         self._decoder = None
 
     def _retype(self) -> None:

@@ -93,7 +93,7 @@ class Skeleton:
         typed_maps: dict[str, Map[Any, Any]] = {}
         for attr, (map_name, key_type, value_type) in self._maps_.items():
             m = obj.maps[map_name]
-            m.key_type, m.value_type = key_type, value_type
+            m.set_element_types(key_type, value_type)
             typed_maps[attr] = m
         self.maps = maps_type(typed_maps)
         self.progs = progs_type(

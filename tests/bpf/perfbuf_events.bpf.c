@@ -19,6 +19,9 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } events SEC(".maps");
 
+/* Keeps struct event in BTF, for skelgen --event-type events=event. */
+const struct event *unused_event __attribute__((unused));
+
 int target_pid;
 __u32 emit_count;
 __u64 next_seq;

@@ -256,3 +256,27 @@ def test_event_type_option_errors(
         skelgen(obj, "-o", out, "--event-type", "samples=missing"), "no such named type"
     )
     assert not out.exists()
+
+
+def test_event_type_option_types_a_perf_buffer(
+    build_bpf: Callable[[str], Path], tmp_path: Path
+) -> None:
+    obj = build_bpf("perfbuf_events")
+    assert "events: PerfEventArray[bytes]" in skelgen(obj).stdout
+    out = tmp_path / "typed_perf_skel.py"
+    assert skelgen_ok(obj, out, "--event-type", "events=event")
+    assert "events: PerfEventArray[event]" in out.read_text()
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import typed_perf_skel  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(tmp_path))
+    with typed_perf_skel.PerfbufEventsBpf.open_and_load() as skel:
+        skel.bss.target_pid = os.getpid()
+        skel.bss.emit_count = 3
+        skel.attach()
+        skel.maps.events.open_buffer(page_count=8)
+        os.getppid()
+        events = skel.maps.events.drain()
+    assert isinstance(events[0], typed_perf_skel.event)
+    assert [(e.seq, e.value) for e in events] == [(0, 0), (1, 3), (2, 6)]
