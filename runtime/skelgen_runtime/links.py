@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from types import TracebackType
 from typing import TYPE_CHECKING
 
+from .closing import Closing
 from .errors import AttachError, describe_errno
 from .sys import attr as a
 from .sys import commands as cmd
@@ -24,7 +24,7 @@ def _failure(what: str, exc: OSError, program: str | None = None) -> AttachError
     return AttachError(f"{what}: {describe_errno(code)}", program=program, errno=code)
 
 
-class Link:
+class Link(Closing):
     """An attachment of a program to a hook.
 
     Most attachments are BPF links: closing the link's fd detaches the program, unless
@@ -69,6 +69,9 @@ class Link:
     @property
     def attached(self) -> bool:
         return self._attached
+
+    def close(self) -> None:
+        self.detach()
 
     def detach(self) -> None:
         """Release the attachment; calling it twice is harmless.  A pinned link stays
@@ -146,17 +149,6 @@ class Link:
         link = link_class(fd, program=f"prog id {info.prog_id}", kind=kind, target=path)
         link.pin_path = path
         return link
-
-    def __enter__(self) -> Link:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.detach()
 
     def __del__(self) -> None:
         # A link nobody references any more must not leak its fd.

@@ -15,7 +15,6 @@ and thread, and call a ``bpf()`` bound to one ``bpf_attr``; ``items()``, ``keys(
 
 from __future__ import annotations
 
-import builtins
 import ctypes
 import errno
 import functools
@@ -23,10 +22,10 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from types import TracebackType
 from typing import Any, Generic, NoReturn, Self, TypeVar, overload
 
 from . import histogram, map_batch
+from .closing import Closing
 from .cpus import possible_cpus
 from .errors import MapError, MapPermissionError, describe_errno, privilege_hint
 from .map_codec import Codec, FdCodec, PerCpuCodec
@@ -190,7 +189,7 @@ class MapItems(Sequence[tuple[K, V]]):
         return f"MapItems({list(self)!r})"
 
 
-class Map(Generic[K, V]):
+class Map(Closing, Generic[K, V]):
     """One BPF map: dict-like access by key, typed by its key and value classes."""
 
     def __init__(
@@ -374,17 +373,6 @@ class Map(Generic[K, V]):
             fd, self._fd = self._fd, None
             self._local = threading.local()
             os.close(fd)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: builtins.type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- maps of their own ----------------------------------------------------------------
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from .attach import auto_attach
+from .closing import Closing
 from .elf import object_name_from_path, read_object, read_object_file
 from .errors import AttachError, BPFError, MapError
 from .links import Link
@@ -54,7 +54,7 @@ class _Named(Mapping[str, Any]):
         return len(self._items)
 
 
-class BPFObject:
+class BPFObject(Closing):
     """An opened object: its maps, programs and global data, loadable into the kernel."""
 
     def __init__(
@@ -188,17 +188,7 @@ class BPFObject:
         self._btf_fd = None
         self.destroyed = True
 
-    close = destroy
-
-    def __enter__(self) -> BPFObject:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self.destroy()
 
     def __del__(self) -> None:

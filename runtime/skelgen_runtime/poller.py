@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import select
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
+from .closing import Closing
 from .errors import BPFError
 from .event_stream import EventStream
 
 
-class EventPoller:
+class EventPoller(Closing):
     """Waits on any number of event streams; each ready one hands its records to
     the callback it was added with."""
 
@@ -67,14 +67,3 @@ class EventPoller:
     def close(self) -> None:
         self._epoll.close()
         self._streams.clear()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -11,9 +11,9 @@ import base64
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any, ClassVar, Self
 
+from .closing import Closing
 from .ctypes_base import freeze
 from .errors import BPFError
 from .links import Link
@@ -69,7 +69,7 @@ class LinkNamespace:
                 object.__setattr__(self, name, None)
 
 
-class Skeleton:
+class Skeleton(Closing):
     """open → (set rodata/bss, autoload, map sizes) → load → attach → destroy."""
 
     # Filled in by the generated subclass.
@@ -170,13 +170,5 @@ class Skeleton:
         self.detach()
         self.obj.destroy()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self.destroy()
