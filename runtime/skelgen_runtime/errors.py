@@ -69,14 +69,32 @@ class MapPermissionError(MapError, BPFPermissionError):
     """A map operation refused with EPERM."""
 
 
+CAP_SYS_ADMIN = 21
+CAP_BPF = 39
+
+
+def _has_bpf_capability() -> bool:
+    """Whether this process holds CAP_BPF or CAP_SYS_ADMIN (root may have neither)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapEff:"):
+                    effective = int(line.split()[1], 16)
+                    return bool(effective & (1 << CAP_BPF | 1 << CAP_SYS_ADMIN))
+    except OSError:
+        pass
+    return os.geteuid() == 0
+
+
 def privilege_hint(err: int) -> str:
     """A short hint to append to a message for errno ``err``, or ``""``."""
     if err != errno_codes.EPERM:
         return ""
-    if os.geteuid() != 0:
+    if not _has_bpf_capability():
         return " (run as root, or grant CAP_BPF and CAP_PERFMON, plus CAP_NET_ADMIN for networking)"
-    # Root already: the kernel itself forbids it (lockdown, a missing CONFIG, a restricted kind).
-    return " (refused although running as root: this kernel does not allow it)"
+    # Privileged already: the kernel itself forbids it (lockdown, a missing CONFIG,
+    # a restricted program kind).
+    return " (refused although privileged: this kernel does not allow it)"
 
 
 def describe_errno(err: int) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import open_fds
+from conftest import open_fds, require
 from skelgen_runtime import BPFObject, LoadError, MapError
 from skelgen_runtime.ctypes_base import FrozenError
 
@@ -199,3 +199,45 @@ def test_iterator_link_in_the_skeleton_is_readable(
         link = skel.links.dump_task
         assert link is not None
         assert f" {os.getpid()} " in f" {link.read_text()} "
+
+
+def test_missing_privilege_is_a_permission_error_with_a_hint(
+    build_bpf: Callable[[str], Path],
+) -> None:
+    """Without capabilities: one clear line, a PermissionError, no fd left open."""
+    import shutil
+    import subprocess
+    import sys
+
+    require(shutil.which("setpriv") is not None, "setpriv (util-linux) is missing")
+    script = (
+        "import os\n"
+        "from skelgen_runtime import BPFObject, BPFPermissionError\n"
+        "before = set(os.listdir('/proc/self/fd'))\n"
+        f"obj = BPFObject.open({str(build_bpf('globals'))!r})\n"
+        "try:\n"
+        "    obj.load()\n"
+        "except BPFPermissionError as exc:\n"
+        "    assert isinstance(exc, PermissionError)\n"
+        "    print(str(exc))\n"
+        "obj.destroy()\n"
+        "assert set(os.listdir('/proc/self/fd')) == before\n"
+    )
+    # Root with an empty capability bounding set has no CAP_BPF after exec.
+    proc = subprocess.run(
+        [
+            "setpriv",
+            "--bounding-set=-all",
+            "--inh-caps=-all",
+            sys.executable,
+            "-c",
+            script,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1
+    assert "EPERM" in lines[0] and "CAP_BPF" in lines[0] and "root" in lines[0]

@@ -1,5 +1,5 @@
-"""docs/attach.md lists every section prefix the runtime knows, and every manual
-attach method it names exists on Program."""
+"""The README lists every section prefix the runtime knows, and every manual attach
+method it names exists on Program."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from skelgen_runtime import Program
 from skelgen_runtime.sections import SECTION_DEFS
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "attach.md"
+DOC = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_every_section_prefix_is_in_the_table() -> None:
