@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from . import probes, uprobe
-from .errors import AttachError, AttachPermissionError, describe_errno, privilege_hint
+from .errors import AttachError, describe_errno, for_errno, privilege_hint
 from .links import IterLink, Link
 from .probes import ProbeEvent, ProbeUnsupportedError
 from .sections import AttachKind, AttachType, ProgType
@@ -70,7 +70,7 @@ _HINTS = {
 def _error(
     program: Program, kind: str, target: str, reason: str, code: int
 ) -> AttachError:
-    cls = AttachPermissionError if code == errno.EPERM else AttachError
+    cls = for_errno(AttachError, code)
     return cls(
         f"attach {program.name} ({kind} {target}): {reason}",
         program=program.name,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno as errno_codes
 import os
+from typing import TypeVar
 
 
 class BPFError(Exception):
@@ -101,3 +102,19 @@ def describe_errno(err: int) -> str:
     """``"EPERM: Operation not permitted"`` style text for an errno value."""
     name = errno_codes.errorcode.get(err, f"errno {err}")
     return f"{name}: {os.strerror(err)}"
+
+
+ErrorT = TypeVar("ErrorT", LoadError, AttachError, MapError)
+
+_PERMISSION_VARIANTS: dict[type[BPFError], type[BPFError]] = {
+    LoadError: LoadPermissionError,
+    AttachError: AttachPermissionError,
+    MapError: MapPermissionError,
+}
+
+
+def for_errno(base: type[ErrorT], code: int) -> type[ErrorT]:
+    """``base``, or its PermissionError variant when the kernel answered EPERM."""
+    if code == errno_codes.EPERM:
+        return _PERMISSION_VARIANTS[base]  # type: ignore[return-value]
+    return base

@@ -24,9 +24,9 @@ from .btf.sanitize import sanitize
 from .cpus import possible_cpus
 from .errors import (
     LoadError,
-    LoadPermissionError,
     MapError,
     describe_errno,
+    for_errno,
     privilege_hint,
 )
 from .kconfig import kernel_version, resolve_kconfig
@@ -160,7 +160,7 @@ class Loader:
         except OSError as exc:
             text = log.value.decode("utf-8", "replace")
             code = exc.errno or 0
-            cls = LoadPermissionError if code == errno.EPERM else LoadError
+            cls = for_errno(LoadError, code)
             raise cls(
                 f"the kernel rejected the object's BTF: {describe_errno(code)}"
                 f"{privilege_hint(code)}\n{_log_tail(text)}",
@@ -374,7 +374,7 @@ class Loader:
             prog_type=spec.kind.prog_type,
             expected_attach_type=spec.kind.expected_attach_type or 0,
             kern_version=self.spec.kern_version,
-            prog_name=_kernel_name(program.name),
+            prog_name=cmd.object_name(program.name),
             prog_flags=_prog_flags(spec.kind.definition.flags),
         )
         insns = ctypes.create_string_buffer(bytes(linked.insns), len(linked.insns))
@@ -498,7 +498,7 @@ class Loader:
     @staticmethod
     def _load_error(program: Program, exc: OSError, log: str) -> LoadError:
         code = exc.errno or 0
-        cls = LoadPermissionError if code == errno.EPERM else LoadError
+        cls = for_errno(LoadError, code)
         what = "the verifier rejected it" if log else "the kernel refused it"
         tail = f"\n{_log_tail(log)}" if log else ""
         return cls(
@@ -669,7 +669,7 @@ def _kernel_version() -> int:
 
 def _map_load_error(what: str, exc: OSError) -> LoadError:
     code = exc.errno or 0
-    cls = LoadPermissionError if code == errno.EPERM else LoadError
+    cls = for_errno(LoadError, code)
     return cls(f"{what}: {describe_errno(code)}{privilege_hint(code)}", errno=code)
 
 
@@ -677,11 +677,6 @@ def _ringbuf_size(size: int) -> int:
     """The kernel wants a power-of-two multiple of the page size."""
     size = max(size, PAGE_SIZE)
     return 1 << (size - 1).bit_length()
-
-
-def _kernel_name(name: str) -> bytes:
-    clean = "".join(c if c.isalnum() or c in "_." else "_" for c in name)
-    return clean.encode()[:15]
 
 
 def _prog_flags(flags: SecFlag) -> int:

@@ -27,7 +27,7 @@ from typing import Any, Generic, NoReturn, Self, TypeVar, overload
 from . import histogram, map_batch
 from .closing import Closing
 from .cpus import possible_cpus
-from .errors import MapError, MapPermissionError, describe_errno, privilege_hint
+from .errors import MapError, describe_errno, for_errno, privilege_hint
 from .map_codec import Codec, FdCodec, PerCpuCodec
 from .map_info import MapInfo, btf_scalar_types, read_map_info
 from .spec import MapSpec
@@ -513,7 +513,7 @@ class Map(Closing, Generic[K, V]):
     # -- errors ---------------------------------------------------------------------------
 
     def _error(self, what: str, code: int) -> MapError:
-        cls = MapPermissionError if code == errno.EPERM else MapError
+        cls = for_errno(MapError, code)
         hint = privilege_hint(code) or _ERROR_HINTS.get(code, "")
         return cls(f"map {self.name}: {what}: {describe_errno(code)}{hint}", errno=code)
 
@@ -737,7 +737,7 @@ class KeylessMap(Map[Any, V]):
 
 def _map_error(what: str, exc: OSError) -> MapError:
     code = exc.errno or 0
-    cls = MapPermissionError if code == errno.EPERM else MapError
+    cls = for_errno(MapError, code)
     return cls(f"{what}: {describe_errno(code)}{privilege_hint(code)}", errno=code)
 
 

@@ -14,7 +14,7 @@ from .consts import OBJ_NAME_LEN, Cmd
 from .syscall import bound_attr, bpf, bpf_args, bpf_raw
 
 
-def _name(name: str) -> bytes:
+def object_name(name: str) -> bytes:
     """Kernel object names: at most 15 chars of [A-Za-z0-9_.]."""
     clean = "".join(c if c.isalnum() or c in "_." else "_" for c in name)
     return clean.encode("ascii", "replace")[: OBJ_NAME_LEN - 1]
@@ -57,7 +57,7 @@ def map_create(
         map_flags=flags,
         inner_map_fd=inner_map_fd,
         numa_node=numa_node,
-        map_name=_name(name),
+        map_name=object_name(name),
         btf_fd=btf_fd,
         btf_key_type_id=btf_key_type_id,
         btf_value_type_id=btf_value_type_id,
