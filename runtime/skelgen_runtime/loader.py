@@ -108,8 +108,8 @@ class Loader:
         self._reused: set[str] = set()  # maps taken over from a pin
         self._pinned_here: list[Map[Any, Any]] = []  # unpinned again if load fails
 
-    def load(self) -> int | None:
-        """Load everything; returns the object's BTF fd (owned by the caller)."""
+    def load(self) -> None:
+        """Load everything; :meth:`unload` releases it all again (BTF fd included)."""
         try:
             self._resolve_externs()
             self.btf_fd = self._load_btf()
@@ -132,7 +132,6 @@ class Loader:
             for fd in self.ksyms.module_fds.values():
                 os.close(fd)
             self.ksyms.module_fds.clear()
-        return self.btf_fd
 
     def unload(self) -> None:
         """Close every fd made so far (safe to call more than once)."""

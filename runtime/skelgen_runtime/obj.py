@@ -17,7 +17,7 @@ from typing import Any
 
 from .attach import auto_attach
 from .closing import Closing
-from .elf import object_name_from_path, read_object, read_object_file
+from .elf import read_object, read_object_file
 from .errors import AttachError, BPFError, MapError
 from .links import Link
 from .loader import Loader
@@ -79,7 +79,6 @@ class BPFObject(Closing):
             if d.mmapable
         }
         self._loader: Loader | None = None
-        self._btf_fd: int | None = None
         self.links: dict[str, Link] = {}
         self.loaded = False
         self.destroyed = False
@@ -88,17 +87,39 @@ class BPFObject(Closing):
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], *, name: str | None = None, **options: Any
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        pin_root: str = "/sys/fs/bpf",
+        btf_custom_path: str | None = None,
+        kconfig: Mapping[str, Any] | None = None,
     ) -> BPFObject:
-        return cls(read_object_file(Path(path), name), **options)
+        """Read an object file; ``name`` defaults to the file name without ``.o``."""
+        return cls(
+            read_object_file(Path(path), name),
+            pin_root=pin_root,
+            btf_custom_path=btf_custom_path,
+            kconfig=kconfig,
+        )
 
     @classmethod
-    def from_bytes(cls, data: bytes, name: str, **options: Any) -> BPFObject:
-        return cls(read_object(data, name, origin=name), **options)
-
-    @staticmethod
-    def name_for_path(path: str | os.PathLike[str]) -> str:
-        return object_name_from_path(path)
+    def from_bytes(
+        cls,
+        data: bytes,
+        name: str,
+        *,
+        pin_root: str = "/sys/fs/bpf",
+        btf_custom_path: str | None = None,
+        kconfig: Mapping[str, Any] | None = None,
+    ) -> BPFObject:
+        """Read an object held in memory (what a skeleton embeds)."""
+        return cls(
+            read_object(data, name, origin=name),
+            pin_root=pin_root,
+            btf_custom_path=btf_custom_path,
+            kconfig=kconfig,
+        )
 
     # -- lookups ----------------------------------------------------------------------
 
@@ -136,7 +157,7 @@ class BPFObject(Closing):
             kernel_btf_path=self.btf_custom_path,
             kconfig=self.kconfig,
         )
-        self._btf_fd = loader.load()
+        loader.load()
         self._loader = loader
         self.loaded = True
 
@@ -185,7 +206,6 @@ class BPFObject(Closing):
         else:
             for m in self._maps.values():
                 m.close()
-        self._btf_fd = None
         self.destroyed = True
 
     def close(self) -> None:
