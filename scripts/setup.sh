@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev gcc make iproute2)
+# Tests also use objdump (binutils), setpriv (util-linux) and ip (iproute2).
+DEBIAN_PACKAGES=(clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev gcc make iproute2 binutils util-linux)
 PYTHON=${PYTHON:-python3}
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -32,7 +33,11 @@ stamp=.venv/.skelgen-installed
 want=$(cat pyproject.toml runtime/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "setup: creating .venv"
-    "$PYTHON" -m venv .venv
+    if ! "$PYTHON" -m venv .venv; then
+        # Debian's own python3 keeps venv in a separate package.
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        "$PYTHON" -m venv .venv
+    fi
     .venv/bin/pip install -q --upgrade pip
     # compat mode: a plain path entry, which mypy follows (import hooks it cannot).
     .venv/bin/pip install -q --config-settings editable_mode=compat -e ./runtime -e '.[dev]'
