@@ -86,17 +86,17 @@ class Loader:
         maps: dict[str, Map[Any, Any]],
         programs: dict[str, Program],
         memories: dict[str, SectionMemory],
-        kernel_btf_path: str | None = None,
+        custom_btf_path: str | None = None,
         kconfig: Mapping[str, object] | None = None,
     ) -> None:
         self.spec = spec
         self.maps = maps
         self.programs = programs
         self.memories = memories
-        self.kernel_btf_path = kernel_btf_path or kernel_btf.VMLINUX_BTF
         self.btf_fd: int | None = None
         self.kconfig = dict(kconfig or {})  # CONFIG_* values that override the kernel's
-        self.custom_btf_path = kernel_btf_path  # CO-RE target instead of the kernel's
+        # CO-RE's target instead of the kernel's; attach targets are always the kernel's
+        self.custom_btf_path = custom_btf_path
         self.ksyms = Ksyms()
         # the instructions each program went to the kernel with (for inspection)
         self.program_insns: dict[str, bytes] = {}
@@ -441,7 +441,7 @@ class Loader:
         # As libbpf: "module:function" looks in that module only; a bare name in
         # vmlinux, then in every module's split BTF (/sys/kernel/btf/<module>).
         module, _, name = target.rpartition(":")
-        vmlinux = kernel_btf.load_btf_file(self.kernel_btf_path)
+        vmlinux = kernel_btf.load_btf_file()
         prog_type, attach_type = spec.kind.prog_type, spec.kind.expected_attach_type
         if not module:
             try:

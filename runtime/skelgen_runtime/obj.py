@@ -154,7 +154,7 @@ class BPFObject(Closing):
             self._maps,
             self._programs,
             self._memories,
-            kernel_btf_path=self.btf_custom_path,
+            custom_btf_path=self.btf_custom_path,
             kconfig=self.kconfig,
         )
         loader.load()
