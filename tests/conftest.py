@@ -75,6 +75,16 @@ def build_bpf(bpf_build_dir: Path) -> Callable[[str], Path]:
     return build
 
 
+def import_file(path: Path, module_name: str) -> ModuleType:
+    """Import a generated module from its file, under a name of the test's choosing."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="session")
 def skeleton_module(
     build_bpf: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
@@ -90,13 +100,7 @@ def skeleton_module(
             subprocess.run(
                 [sys.executable, "-m", "skelgen", str(obj), "-o", str(path)], check=True
             )
-            module_name = f"skel_{name}_{len(cache)}"
-            spec = importlib.util.spec_from_file_location(module_name, path)
-            assert spec is not None and spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
-            cache[name] = module
+            cache[name] = import_file(path, f"skel_{name}_{len(cache)}")
         return cache[name]
 
     return generate

@@ -41,7 +41,7 @@ from .linker import (
 )
 from .map_info import read_map_info
 from .maps import MAP_IN_MAP_TYPES, Map
-from .memory import PAGE_SIZE, SectionMemory
+from .memory import SectionMemory
 from .program import Program
 from .sections import SecFlag
 from .spec import ExternKind, MapSpec, ObjectSpec, Relocation, RelocKind
@@ -57,6 +57,7 @@ from .sys.consts import (
     MapType,
     ProgFlag,
 )
+from .sys.syscall import PAGE_SIZE
 
 LOG_SIZE_FIRST = 1 << 20
 LOG_SIZE_MAX = 1 << 30

@@ -11,12 +11,10 @@ when the last Python reference goes.
 from __future__ import annotations
 
 import ctypes
-import mmap as _mmap_module
 import weakref
 
 from .sys import syscall as sc
-
-PAGE_SIZE = _mmap_module.PAGESIZE
+from .sys.syscall import PAGE_SIZE
 
 
 def _round_up(size: int) -> int:

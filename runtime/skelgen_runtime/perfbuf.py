@@ -25,9 +25,8 @@ from .event_decoder import EventDecoder, uniform_run
 from .event_stream import EventStream
 from .map_codec import is_scalar
 from .maps import KeylessMap
-from .memory import PAGE_SIZE
 from .sys import perf
-from .sys.syscall import ioctl
+from .sys.syscall import PAGE_SIZE, ioctl
 
 E = TypeVar("E")
 

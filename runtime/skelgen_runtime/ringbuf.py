@@ -18,7 +18,7 @@ from .event_decoder import EventDecoder, uniform_run
 from .event_stream import EventStream
 from .map_info import read_map_info
 from .maps import KeylessMap
-from .memory import PAGE_SIZE
+from .sys.syscall import PAGE_SIZE
 
 E = TypeVar("E")
 

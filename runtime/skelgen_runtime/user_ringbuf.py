@@ -22,8 +22,8 @@ from .errors import MapError
 from .map_codec import Codec
 from .map_info import read_map_info
 from .maps import KeylessMap
-from .memory import PAGE_SIZE
 from .ringbuf import BUSY_BIT, DISCARD_BIT, HEADER_SIZE, record_stride
+from .sys.syscall import PAGE_SIZE
 
 E = TypeVar("E")
 

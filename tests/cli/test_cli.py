@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import import_file
 from skelgen_runtime import BPFObject, ObjectError
 
 
@@ -82,11 +83,7 @@ def skelgen_ok(obj: Path, out: Path, *extra: str) -> bool:
 def test_embedded_object_round_trips(globals_obj: Path, tmp_path: Path) -> None:
     out = tmp_path / "embedded_skel.py"
     assert skelgen_ok(globals_obj, out, "--name", "embedded")
-    sys.path.insert(0, str(tmp_path))
-    try:
-        import embedded_skel  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(tmp_path))
+    embedded_skel = import_file(tmp_path / "embedded_skel.py", "embedded_skel")
     elf = embedded_skel.Embedded.elf_bytes()
     assert len(elf) < globals_obj.stat().st_size  # DWARF dropped
     original = BPFObject.open(globals_obj).spec
@@ -226,11 +223,7 @@ def test_event_type_option_types_an_untyped_ring_buffer(
     typed = tmp_path / "typed_skel.py"
     assert skelgen_ok(obj, typed, "--event-type", "samples=sample")
     assert "samples: RingBuf[sample]" in typed.read_text()
-    sys.path.insert(0, str(tmp_path))
-    try:
-        import typed_skel  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(tmp_path))
+    typed_skel = import_file(tmp_path / "typed_skel.py", "typed_skel")
     with typed_skel.UntypedRingbufBpf.open_and_load() as skel:
         skel.progs.emit.test_run()
         records = skel.maps.samples.drain()
@@ -266,11 +259,7 @@ def test_event_type_option_types_a_perf_buffer(
     out = tmp_path / "typed_perf_skel.py"
     assert skelgen_ok(obj, out, "--event-type", "events=event")
     assert "events: PerfEventArray[event]" in out.read_text()
-    sys.path.insert(0, str(tmp_path))
-    try:
-        import typed_perf_skel  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(tmp_path))
+    typed_perf_skel = import_file(tmp_path / "typed_perf_skel.py", "typed_perf_skel")
     with typed_perf_skel.PerfbufEventsBpf.open_and_load() as skel:
         skel.bss.target_pid = os.getpid()
         skel.bss.emit_count = 3
