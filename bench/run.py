@@ -36,7 +36,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "runtime"))
 
 from skelgen_runtime import BPFObject, HashMap, MapType  # noqa: E402
-from skelgen_runtime.map_info import read_map_info  # noqa: E402
+from skelgen_runtime.maps.info import read_map_info  # noqa: E402
 
 sys.path.insert(0, str(HERE))
 import core_load  # noqa: E402

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from skelgen_runtime.btf import Btf
-from skelgen_runtime.btf import types as bt
+from skelgen_runtime.btf import Btf, types as bt
 
 from .naming import comment_text
 

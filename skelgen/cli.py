@@ -12,8 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from skelgen_runtime.elf import object_name_from_path, read_object
 from skelgen_runtime.errors import BPFError
+from skelgen_runtime.obj.elf import object_name_from_path, read_object
 
 from . import __version__
 from .ctypes_emit import GeneratorError

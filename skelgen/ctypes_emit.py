@@ -2,7 +2,7 @@
 
 Every struct and union is emitted with ``_pack_ = 1`` and explicit padding taken
 from BTF offsets, so ctypes' own layout rules never decide where a field goes.
-Bitfields are :class:`~skelgen_runtime.ctypes_base.BitField` descriptors at their
+Bitfields are :class:`~skelgen_runtime.cdata.types.BitField` descriptors at their
 BTF bit offsets (ctypes bitfields follow MSVC-or-GCC rules of their own); anonymous
 members stay transparent through ``_anonymous_``.
 """
@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from skelgen_runtime.btf import Btf
-from skelgen_runtime.btf import types as bt
+from skelgen_runtime.btf import Btf, types as bt
 
 from .c_decl import declaration, type_name
 from .naming import CTYPES_RESERVED, ENUM_RESERVED, Scope, comment_text

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
 
 import black
 from black.parsing import InvalidInput
 from skelgen_runtime.btf import types as bt
 from skelgen_runtime.btf.types import VarLinkage
-from skelgen_runtime.maps import FD_VALUE_TYPES, INDEX_KEY_TYPES, Map
-from skelgen_runtime.obj import MAP_CLASSES
-from skelgen_runtime.sections import AttachKind
-from skelgen_runtime.spec import DatasecSpec, MapSpec, ObjectSpec, ProgramSpec
-from skelgen_runtime.sys.consts import MapType
+from skelgen_runtime.obj.map_types import (
+    FD_VALUE_TYPES,
+    INDEX_KEY_TYPES,
+    KEYLESS_TYPES,
+    map_class_name,
+)
+from skelgen_runtime.obj.sections import AttachKind
+from skelgen_runtime.obj.spec import DatasecSpec, MapSpec, ObjectSpec, ProgramSpec
+from skelgen_runtime.uapi.bpf import MapType
 
 from . import __version__, embed
 from .ctypes_emit import GeneratorError, TypeEmitter
@@ -158,28 +161,22 @@ class _ModuleWriter:
             ]
         )
 
-    def _imports(self, code: str, maps: list[tuple[str, MapSpec, type[Any]]]) -> str:
+    def _imports(self, code: str, maps: list[tuple[str, MapSpec, str]]) -> str:
         base = ["BitField", "CArray", "Struct", "Union", "array", "check_sizes"]
         used = sorted(
             n for n in base if f"{n}(" in code or f"{n}[" in code or f"({n})" in code
         )
         if "check_sizes" not in used:
             used.append("check_sizes")
-        imports = {("skelgen_runtime.ctypes_base", ", ".join(sorted(used)))}
-        imports |= {(cls.__module__, cls.__name__) for _, _, cls in maps}
-        imports |= {
-            ("skelgen_runtime.links", ", ".join(self._link_classes())),
-            ("skelgen_runtime.program", "Program"),
-            (
-                "skelgen_runtime.skeleton",
-                "LinkNamespace, MapNamespace, ProgramNamespace, Skeleton",
-            ),
-        }
+        # Only the runtime's public names: its internal layout may change.
+        names = {*used, *(cls for _, _, cls in maps), *self._link_classes()}
+        names |= {"LinkNamespace", "MapNamespace", "Program", "ProgramNamespace"}
+        names.add("Skeleton")
         lines = ["import ctypes"]
         if self.types.enum_classes:
             lines.append("import enum")
         lines.append("")
-        lines += [f"from {module} import {names}" for module, names in sorted(imports)]
+        lines.append(f"from skelgen_runtime import {', '.join(sorted(names))}")
         return "\n".join(lines)
 
     def _link_classes(self) -> list[str]:
@@ -203,14 +200,14 @@ class _ModuleWriter:
         )
         return attr, name, datasec
 
-    def _maps(self) -> list[tuple[str, MapSpec, type[Any]]]:
+    def _maps(self) -> list[tuple[str, MapSpec, str]]:
         scope = Scope(NAMESPACE_RESERVED)
         out = []
         for m in self.spec.maps.values():
             if m.datasec is not None and not m.datasec.mmapable:
                 continue
             attr = m.datasec.skeleton_name if m.datasec is not None else m.name
-            out.append((scope.claim(attr), m, MAP_CLASSES.get(m.type, Map)))
+            out.append((scope.claim(attr), m, map_class_name(m.type)))
         return out
 
     def _map_types(self, m: MapSpec) -> tuple[str, str, str, str]:
@@ -257,19 +254,18 @@ class _ModuleWriter:
     def _skeleton(
         self,
         datasecs: list[tuple[str, str, DatasecSpec]],
-        maps: list[tuple[str, MapSpec, type[Any]]],
+        maps: list[tuple[str, MapSpec, str]],
     ) -> str:
         skel = self.skeleton_name
         map_lines, map_table = [], []
         for attr, m, cls in maps:
             key_ann, value_ann, key_ct, value_ct = self._map_types(m)
-            params = len(getattr(cls, "__parameters__", ()))
-            generic = {0: "", 1: f"[{value_ann}]", 2: f"[{key_ann}, {value_ann}]"}[
-                params
-            ]
-            map_lines.append(
-                f"    {attr}: {cls.__name__}{generic}  # {m.type.name.lower()}"
+            generic = (
+                f"[{value_ann}]"
+                if m.type in KEYLESS_TYPES
+                else f"[{key_ann}, {value_ann}]"
             )
+            map_lines.append(f"    {attr}: {cls}{generic}  # {m.type.name.lower()}")
             map_table.append(f"        {attr!r}: ({m.name!r}, {key_ct}, {value_ct}),")
         programs = Scope(NAMESPACE_RESERVED)
         prog_attrs = [(programs.claim(p.name), p) for p in self.spec.programs.values()]

@@ -1,72 +1,153 @@
-"""skelgen_runtime: load and drive eBPF objects from Python through bpf(2)."""
+"""skelgen_runtime: load and drive eBPF objects from Python through bpf(2).
 
-from .errors import (
-    AttachError,
-    BPFError,
-    BPFPermissionError,
-    LoadError,
-    MapError,
-    ObjectError,
-)
-from .histogram import print_linear_hist, print_log2_hist
-from .links import Link
-from .map_codec import PerCpuValues
-from .map_info import MapInfo
-from .map_kinds import (
-    ArrayOfMaps,
-    HashOfMaps,
-    LpmTrieMap,
-    PerCpuArrayMap,
-    PerCpuHashMap,
-    ProgArrayMap,
-    StackTraceMap,
-)
-from .maps import ArrayMap, HashMap, Map, MapItems
-from .obj import BPFObject
-from .perfbuf import PerfEventArray
-from .poller import EventPoller
-from .program import Program, TestRunResult
-from .queue_maps import BloomFilterMap, QueueMap, StackMap
-from .ringbuf import RingBuf
-from .sys.consts import MapType, UpdateFlag
-from .user_ringbuf import UserRingBuf
+The public API is the names below; import them from here, not from the submodules
+(generated skeletons do the same, so the internal layout can change without
+regenerating them).  Each name is imported when first used: a program that only
+needs a ring buffer and a hash map never imports the code of the other map kinds.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ArrayMap",
-    "ArrayOfMaps",
-    "AttachError",
-    "BPFError",
-    "BPFObject",
-    "BPFPermissionError",
-    "BloomFilterMap",
-    "EventPoller",
-    "HashMap",
-    "HashOfMaps",
-    "Link",
-    "LoadError",
-    "LpmTrieMap",
-    "Map",
-    "MapError",
-    "MapInfo",
-    "MapItems",
-    "MapType",
-    "ObjectError",
-    "PerCpuArrayMap",
-    "PerCpuHashMap",
-    "PerCpuValues",
-    "PerfEventArray",
-    "ProgArrayMap",
-    "Program",
-    "QueueMap",
-    "RingBuf",
-    "StackMap",
-    "StackTraceMap",
-    "TestRunResult",
-    "UpdateFlag",
-    "UserRingBuf",
-    "__version__",
-    "print_linear_hist",
-    "print_log2_hist",
-]
+# name → the module that defines it
+_EXPORTS: dict[str, str] = {
+    # the object, the skeleton, programs and links
+    "BPFObject": ".bpf_object",
+    "Skeleton": ".skeleton",
+    "LinkNamespace": ".skeleton",
+    "MapNamespace": ".skeleton",
+    "ProgramNamespace": ".skeleton",
+    "Program": ".program",
+    "TestRunResult": ".program",
+    "Link": ".link.link",
+    "IterLink": ".link.link",
+    # maps
+    "Map": ".maps",
+    "MapItems": ".maps",
+    "HashMap": ".maps",
+    "ArrayMap": ".maps",
+    "PerCpuHashMap": ".maps",
+    "PerCpuArrayMap": ".maps",
+    "LpmTrieMap": ".maps",
+    "StackTraceMap": ".maps",
+    "ProgArrayMap": ".maps",
+    "ArrayOfMaps": ".maps",
+    "HashOfMaps": ".maps",
+    "QueueMap": ".maps",
+    "StackMap": ".maps",
+    "BloomFilterMap": ".maps",
+    "RingBuf": ".maps",
+    "PerfEventArray": ".maps",
+    "UserRingBuf": ".maps",
+    "MapInfo": ".maps.info",
+    "PerCpuValues": ".cdata.codec",
+    "EventPoller": ".events.poller",
+    "print_log2_hist": ".maps.histogram",
+    "print_linear_hist": ".maps.histogram",
+    # C data: what generated classes build on
+    "Struct": ".cdata.types",
+    "Union": ".cdata.types",
+    "BitField": ".cdata.types",
+    "CArray": ".cdata.types",
+    "array": ".cdata.types",
+    "check_sizes": ".cdata.types",
+    # kernel constants
+    "MapType": ".uapi.bpf",
+    "UpdateFlag": ".uapi.bpf",
+    "ProgType": ".uapi.bpf",
+    "AttachType": ".uapi.bpf",
+    # errors
+    "BPFError": ".errors",
+    "ObjectError": ".errors",
+    "LoadError": ".errors",
+    "AttachError": ".errors",
+    "MapError": ".errors",
+    "BPFPermissionError": ".errors",
+    "LoadPermissionError": ".errors",
+    "AttachPermissionError": ".errors",
+    "MapPermissionError": ".errors",
+    "FrozenError": ".cdata.types",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # what type checkers see; tests check it matches _EXPORTS
+    from .bpf_object import BPFObject as BPFObject
+    from .cdata.codec import PerCpuValues as PerCpuValues
+    from .cdata.types import (
+        BitField as BitField,
+        CArray as CArray,
+        FrozenError as FrozenError,
+        Struct as Struct,
+        Union as Union,
+        array as array,
+        check_sizes as check_sizes,
+    )
+    from .errors import (
+        AttachError as AttachError,
+        AttachPermissionError as AttachPermissionError,
+        BPFError as BPFError,
+        BPFPermissionError as BPFPermissionError,
+        LoadError as LoadError,
+        LoadPermissionError as LoadPermissionError,
+        MapError as MapError,
+        MapPermissionError as MapPermissionError,
+        ObjectError as ObjectError,
+    )
+    from .events.poller import EventPoller as EventPoller
+    from .link.link import IterLink as IterLink, Link as Link
+    from .maps import (
+        ArrayMap as ArrayMap,
+        ArrayOfMaps as ArrayOfMaps,
+        BloomFilterMap as BloomFilterMap,
+        HashMap as HashMap,
+        HashOfMaps as HashOfMaps,
+        LpmTrieMap as LpmTrieMap,
+        Map as Map,
+        MapItems as MapItems,
+        PerCpuArrayMap as PerCpuArrayMap,
+        PerCpuHashMap as PerCpuHashMap,
+        PerfEventArray as PerfEventArray,
+        ProgArrayMap as ProgArrayMap,
+        QueueMap as QueueMap,
+        RingBuf as RingBuf,
+        StackMap as StackMap,
+        StackTraceMap as StackTraceMap,
+        UserRingBuf as UserRingBuf,
+    )
+    from .maps.histogram import (
+        print_linear_hist as print_linear_hist,
+        print_log2_hist as print_log2_hist,
+    )
+    from .maps.info import MapInfo as MapInfo
+    from .program import Program as Program, TestRunResult as TestRunResult
+    from .skeleton import (
+        LinkNamespace as LinkNamespace,
+        MapNamespace as MapNamespace,
+        ProgramNamespace as ProgramNamespace,
+        Skeleton as Skeleton,
+    )
+    from .uapi.bpf import (
+        AttachType as AttachType,
+        MapType as MapType,
+        ProgType as ProgType,
+        UpdateFlag as UpdateFlag,
+    )

@@ -8,16 +8,29 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from . import attach as _attach
 from .errors import AttachError, BPFError, LoadError, describe_errno
-from .links import IterLink, Link
-from .maps import Map
-from .sections import AttachType, ProgType
-from .spec import ProgramSpec
-from .sys import attr as a
-from .sys import commands as cmd
+from .link.auto import MANUAL_METHODS, auto_attach
+from .link.cgroup import attach_cgroup
+from .link.iter import attach_iter
+from .link.kprobe import attach_kprobe, attach_kprobe_multi, attach_ksyscall
+from .link.link import IterLink, Link
+from .link.netfilter import attach_netfilter
+from .link.netns import attach_netns
+from .link.perf_event import attach_perf_event, attach_tracepoint
+from .link.socket import attach_socket
+from .link.sockmap import attach_sockmap
+from .link.tc import attach_netkit, attach_tcx
+from .link.tracing import attach_raw_tracepoint, attach_trace
+from .link.uprobe import attach_uprobe, attach_uprobe_multi
+from .link.xdp import attach_xdp
+from .maps.map import Map
+from .obj.spec import ProgramSpec
+from .sys import attr as a, commands as cmd
+from .uapi.bpf import AttachType, ProgType
+
+L = TypeVar("L", bound=Link)
 
 # Room for a program to grow the packet (bpf_xdp_adjust_tail, bpf_skb_change_tail).
 TEST_RUN_GROWTH = 4096
@@ -122,9 +135,10 @@ class Program:
 
     # -- attach -----------------------------------------------------------------------
 
-    def _own(self, link: Link) -> None:
+    def _own(self, link: L) -> L:
         self._links = [known for known in self._links if known.attached]
         self._links.append(link)
+        return link
 
     @property
     def links(self) -> list[Link]:
@@ -137,12 +151,18 @@ class Program:
         for link in links:
             link.detach()
 
+    def auto_attach(self) -> Link | None:
+        """Attach as the section name says, or return None when it says nothing usable
+        (what an object's ``attach()`` does for each program)."""
+        link = auto_attach(self)
+        return None if link is None else self._own(link)
+
     def attach(self) -> Link:
         """Attach as the section name says (libbpf's ``bpf_program__attach``)."""
-        link = _attach.auto_attach(self)
+        link = self.auto_attach()
         if link is None:
             kind = self.spec.kind
-            method = _attach.MANUAL_METHODS.get(kind.attach_kind) if kind else None
+            method = MANUAL_METHODS.get(kind.attach_kind) if kind else None
             how = (
                 f"call {method}" if method else "this kind is not attached by a program"
             )
@@ -154,17 +174,17 @@ class Program:
         return link
 
     def attach_tracepoint(self, category: str, name: str) -> Link:
-        return _attach.attach_tracepoint(self, category, name)
+        return self._own(attach_tracepoint(self, category, name))
 
     def attach_raw_tracepoint(self, name: str) -> Link:
-        return _attach.attach_raw_tracepoint(self, name)
+        return self._own(attach_raw_tracepoint(self, name))
 
     def attach_trace(self) -> Link:
         """fentry/fexit/fmod_ret/tp_btf/freplace: the target was chosen before load."""
-        return _attach.attach_trace(self)
+        return self._own(attach_trace(self))
 
     def attach_lsm(self) -> Link:
-        return _attach.attach_trace(self)
+        return self._own(attach_trace(self))
 
     def attach_kprobe(
         self,
@@ -173,16 +193,16 @@ class Program:
         retprobe: bool = False,
         legacy: bool = False,
     ) -> Link:
-        return _attach.attach_kprobe(self, function, offset, retprobe, legacy)
+        return self._own(attach_kprobe(self, function, offset, retprobe, legacy))
 
     def attach_kprobe_multi(
         self, functions: str | Sequence[str], retprobe: bool | None = None
     ) -> Link:
         """Many kernel functions on one link: a glob pattern or a list of names."""
-        return _attach.attach_kprobe_multi(self, functions, retprobe)
+        return self._own(attach_kprobe_multi(self, functions, retprobe))
 
     def attach_ksyscall(self, name: str, retprobe: bool = False) -> Link:
-        return _attach.attach_ksyscall(self, name, retprobe)
+        return self._own(attach_ksyscall(self, name, retprobe))
 
     def attach_uprobe(
         self,
@@ -195,8 +215,8 @@ class Program:
         """``binary``: a path, a library name (``libc.so.6``) or a program on $PATH;
         ``func_or_offset``: ``"func"``, ``"func+0x10"`` or a file offset; ``pid`` -1
         for every process."""
-        return _attach.attach_uprobe(
-            self, binary, func_or_offset, pid, retprobe, legacy
+        return self._own(
+            attach_uprobe(self, binary, func_or_offset, pid, retprobe, legacy)
         )
 
     def attach_uprobe_multi(
@@ -208,14 +228,14 @@ class Program:
     ) -> Link:
         """Many functions of ``binary`` on one link: a glob pattern or a list of names
         and file offsets; ``retprobe`` defaults to what the section says."""
-        return _attach.attach_uprobe_multi(self, binary, functions, pid, retprobe)
+        return self._own(attach_uprobe_multi(self, binary, functions, pid, retprobe))
 
     def attach_perf_event(self, perf_fd: int) -> Link:
         """Attach to an open perf event; the link then owns ``perf_fd``."""
-        return _attach.attach_perf_event(self, perf_fd)
+        return self._own(attach_perf_event(self, perf_fd))
 
     def attach_xdp(self, interface: int | str, flags: int = 0) -> Link:
-        return _attach.attach_xdp(self, interface, flags)
+        return self._own(attach_xdp(self, interface, flags))
 
     def attach_tcx(
         self,
@@ -225,31 +245,33 @@ class Program:
         relative_fd: int = 0,
         expected_revision: int = 0,
     ) -> Link:
-        return _attach.attach_tcx(
-            self, interface, direction, flags, relative_fd, expected_revision
+        return self._own(
+            attach_tcx(
+                self, interface, direction, flags, relative_fd, expected_revision
+            )
         )
 
     def attach_netkit(self, interface: int | str) -> Link:
-        return _attach.attach_netkit(self, interface)
+        return self._own(attach_netkit(self, interface))
 
     def attach_socket(self, sock: socket.socket | int) -> Link:
-        return _attach.attach_socket(self, sock)
+        return self._own(attach_socket(self, sock))
 
     def attach_cgroup(
         self, cgroup: str | int, attach_type: AttachType | None = None
     ) -> Link:
-        return _attach.attach_cgroup(self, cgroup, attach_type)
+        return self._own(attach_cgroup(self, cgroup, attach_type))
 
     def attach_netns(self, netns: str | int) -> Link:
-        return _attach.attach_netns(self, netns)
+        return self._own(attach_netns(self, netns))
 
     def attach_sockmap(self, sockmap: Map[Any, Any] | int) -> Link:
-        return _attach.attach_sockmap(self, _fd_of(sockmap))
+        return self._own(attach_sockmap(self, _fd_of(sockmap)))
 
     def attach_netfilter(
         self, pf: int, hooknum: int, priority: int, flags: int = 0
     ) -> Link:
-        return _attach.attach_netfilter(self, pf, hooknum, priority, flags)
+        return self._own(attach_netfilter(self, pf, hooknum, priority, flags))
 
     def attach_iter(
         self,
@@ -264,14 +286,16 @@ class Program:
         """An iterator link; ``link.read()`` runs the iterator and returns its output.
         Map iterators take ``map``, cgroup ones ``cgroup`` (a path or fd) and ``order``;
         task iterators may be narrowed to one ``tid``, ``pid`` or ``pid_fd``."""
-        return _attach.attach_iter(
-            self,
-            map_fd=None if map is None else _fd_of(map),
-            cgroup=cgroup,
-            order=order,
-            tid=tid,
-            pid=pid,
-            pid_fd=pid_fd,
+        return self._own(
+            attach_iter(
+                self,
+                map_fd=None if map is None else _fd_of(map),
+                cgroup=cgroup,
+                order=order,
+                tid=tid,
+                pid=pid,
+                pid_fd=pid_fd,
+            )
         )
 
     # -- test run ---------------------------------------------------------------------

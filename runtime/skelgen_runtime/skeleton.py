@@ -13,12 +13,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
+from .bpf_object import BPFObject
+from .cdata.types import freeze
 from .closing import Closing
-from .ctypes_base import freeze
 from .errors import BPFError
-from .links import Link
-from .maps import Map
-from .obj import BPFObject
+from .link.link import Link
+from .maps.map import Map
 from .program import Program
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from skelgen_runtime.elf import object_name_from_path, read_object
+from skelgen_runtime.obj.elf import object_name_from_path, read_object
 
 from skelgen.module import Generated, Options, build
 

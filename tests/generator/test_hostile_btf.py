@@ -17,12 +17,12 @@ from typing import Any
 
 import black
 import pytest
+import skelgen_runtime
 from generated import import_file
-from skelgen_runtime.btf import Btf, BtfExt
-from skelgen_runtime.btf import types as bt
+from skelgen_runtime.btf import Btf, BtfExt, types as bt
 from skelgen_runtime.btf.codec import StringTable, encode
-from skelgen_runtime.ctypes_base import BitField
-from skelgen_runtime.spec import (
+from skelgen_runtime.cdata.types import BitField
+from skelgen_runtime.obj.spec import (
     DatasecSpec,
     FunctionSpec,
     MapSpec,
@@ -30,7 +30,7 @@ from skelgen_runtime.spec import (
     ProgramSpec,
     VariableSpec,
 )
-from skelgen_runtime.sys.consts import MapType
+from skelgen_runtime.uapi.bpf import MapType
 
 from skelgen.ctypes_emit import GeneratorError, TypeEmitter
 from skelgen.module import Generated, Options, build
@@ -146,14 +146,22 @@ _ANNOTATION_BUILTINS = {"int", "bytes", "float", "bool", "None"}
 
 def _harmless(source: str) -> list[str]:
     """What in ``source`` is not one of the statements a generated module is made
-    of: imports of ctypes/enum/skelgen_runtime, classes, aliases, check_sizes()."""
+    of: imports of ctypes/enum and of skelgen_runtime's public names, classes,
+    aliases, check_sizes()."""
     tree = ast.parse(source)
     problems: list[str] = []
     defined: set[str] = set()
     for stmt in tree.body:
         if isinstance(stmt, ast.ImportFrom):
             module = stmt.module or ""
-            if module not in _IMPORTS and not module.startswith("skelgen_runtime."):
+            if module == "skelgen_runtime":
+                public = set(skelgen_runtime.__all__)
+                problems += [
+                    f"imports {a.name} from skelgen_runtime"
+                    for a in stmt.names
+                    if a.name not in public
+                ]
+            elif module not in _IMPORTS:
                 problems.append(f"imports {module}")
             defined |= {a.asname or a.name for a in stmt.names}
         elif isinstance(stmt, ast.Import):

@@ -20,9 +20,8 @@ from typing import Any
 import pytest
 from c_layout import MemberLayout, TypeLayout, c_layouts
 from generated import generate, import_file
-from skelgen_runtime.btf import Btf
-from skelgen_runtime.btf import types as bt
-from skelgen_runtime.ctypes_base import BitField
+from skelgen_runtime.btf import Btf, types as bt
+from skelgen_runtime.cdata.types import BitField
 
 from skelgen.module import Generated
 

@@ -16,7 +16,7 @@ from attach_support import loaded, read_global
 from conftest import open_fds
 from ptrace.syscall.names import SYSCALL_NAMES
 from skelgen_runtime import AttachError, BPFObject, Link
-from skelgen_runtime.links import IterLink
+from skelgen_runtime.link.link import IterLink
 from skelgen_runtime.sys import commands as cmd
 
 pytestmark = pytest.mark.usefixtures("root_only")

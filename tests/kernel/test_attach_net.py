@@ -25,8 +25,8 @@ from attach_support import (
 )
 from conftest import open_fds, require
 from skelgen_runtime import AttachError, BPFObject
-from skelgen_runtime.attach import XDP_FLAGS_SKB_MODE
-from skelgen_runtime.sections import AttachType
+from skelgen_runtime.link.xdp import XDP_FLAGS_SKB_MODE
+from skelgen_runtime.uapi.bpf import AttachType
 
 pytestmark = pytest.mark.usefixtures("root_only")
 PORT = 40123

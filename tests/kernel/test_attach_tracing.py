@@ -17,14 +17,15 @@ import pytest
 from attach_support import loaded, read_global, wait_for, write_global
 from conftest import open_fds
 from ptrace.syscall.names import SYSCALL_NAMES
-from skelgen_runtime import AttachError, BPFError, BPFObject, LoadError, kernel_btf
+from skelgen_runtime import AttachError, BPFError, BPFObject, LoadError
 from skelgen_runtime.errors import LoadPermissionError
-from skelgen_runtime.links import IterLink
-from skelgen_runtime.loader import kernel_btf_fd
-from skelgen_runtime.probes import ProbeUnsupportedError, open_kprobe
-from skelgen_runtime.sys import commands as cmd
-from skelgen_runtime.sys import perf
+from skelgen_runtime.kernel import btf as kernel_btf
+from skelgen_runtime.kernel.probes import ProbeUnsupportedError, open_kprobe
+from skelgen_runtime.link.link import IterLink
+from skelgen_runtime.load.loader import kernel_btf_fd
+from skelgen_runtime.sys import commands as cmd, perf
 from skelgen_runtime.sys.attr import BpfBtfInfo
+from skelgen_runtime.uapi.perf import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
 
 pytestmark = pytest.mark.usefixtures("root_only")
 SYSCALL_NUMBERS = {name: nr for nr, name in SYSCALL_NAMES.items()}
@@ -287,8 +288,8 @@ def test_perf_event_program_samples_on_every_cpu(
         links = [
             program.attach_perf_event(
                 perf.open_perf_event(
-                    perf.PERF_TYPE_SOFTWARE,
-                    perf.PERF_COUNT_SW_CPU_CLOCK,
+                    PERF_TYPE_SOFTWARE,
+                    PERF_COUNT_SW_CPU_CLOCK,
                     cpu=cpu,
                     sample_freq=1000,
                 )

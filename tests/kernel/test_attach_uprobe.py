@@ -13,8 +13,8 @@ import pytest
 from attach_support import build_c, loaded, read_global
 from conftest import open_fds
 from skelgen_runtime import AttachError, BPFObject
-from skelgen_runtime.probes import tracefs_root
-from skelgen_runtime.uprobe import function_offset
+from skelgen_runtime.kernel.probes import tracefs_root
+from skelgen_runtime.link.binaries import function_offset
 
 pytestmark = pytest.mark.usefixtures("root_only")
 TARGET_SOURCE = Path(__file__).with_name("uprobe_target.c")

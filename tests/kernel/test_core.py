@@ -21,14 +21,14 @@ from pathlib import Path
 import pytest
 from conftest import open_fds, require
 from libbpf_oracle import LibbpfResult, datasec_symbols, run_libbpf
-from skelgen_runtime import BPFObject, LoadError, features, kernel_btf
-from skelgen_runtime.btf import Btf, codec
-from skelgen_runtime.btf import types as bt
+from skelgen_runtime import BPFObject, LoadError
+from skelgen_runtime.btf import Btf, codec, types as bt
 from skelgen_runtime.btf.core import POISON_IMM
 from skelgen_runtime.btf.sanitize import BtfFeature, sanitize
-from skelgen_runtime.sys import attr as bpf_attr
-from skelgen_runtime.sys import commands as cmd
-from skelgen_runtime.sys.consts import PSEUDO_MAP_FD, PSEUDO_MAP_VALUE
+from skelgen_runtime.features import btf as btf_features, programs as program_features
+from skelgen_runtime.kernel import btf as kernel_btf
+from skelgen_runtime.sys import attr as bpf_attr, commands as cmd
+from skelgen_runtime.uapi.bpf import PSEUDO_MAP_FD, PSEUDO_MAP_VALUE
 
 pytestmark = pytest.mark.usefixtures("root_only")
 
@@ -281,13 +281,13 @@ def test_kconfig_values_must_suit_their_type(externs_path: Path) -> None:
 def test_feature_probes_agree_with_libbpf(
     externs_path: Path, externs_oracle: LibbpfResult
 ) -> None:
-    assert features.missing_btf_features() == frozenset()
-    assert features.has_bpf_cookie()
+    assert btf_features.missing_btf_features() == frozenset()
+    assert program_features.has_bpf_cookie()
     # libbpf's LINUX_HAS_SYSCALL_WRAPPER, as stored in its .kconfig map
     with BPFObject.open(externs_path) as obj:
         wrapper = obj.spec.externs["LINUX_HAS_SYSCALL_WRAPPER"]
     kconfig = externs_oracle.datasecs[".kconfig"]
-    assert kconfig[wrapper.offset] == features.has_syscall_wrapper()
+    assert kconfig[wrapper.offset] == program_features.has_syscall_wrapper()
 
 
 def test_sanitised_btf_loads_on_this_kernel(externs_path: Path) -> None:

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 from skelgen_runtime import MapError, PerCpuValues, UpdateFlag
-from skelgen_runtime.cpus import possible_cpus
-from skelgen_runtime.histogram import format_log2_hist
+from skelgen_runtime.kernel.cpus import possible_cpus
+from skelgen_runtime.maps.histogram import format_log2_hist
 from skelgen_runtime.program import Program
-from skelgen_runtime.sys.consts import Cmd
+from skelgen_runtime.uapi.bpf import Cmd
 
 pytestmark = pytest.mark.usefixtures("root_only")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import open_fds, require
-from skelgen_runtime.cpus import online_cpus
+from skelgen_runtime.kernel.cpus import online_cpus
 
 pytestmark = pytest.mark.usefixtures("root_only")
 

@@ -12,7 +12,7 @@ from types import ModuleType
 import pytest
 from conftest import open_fds, require
 from skelgen_runtime import BPFObject, LoadError, MapError
-from skelgen_runtime.ctypes_base import FrozenError
+from skelgen_runtime.cdata.types import FrozenError
 
 pytestmark = pytest.mark.usefixtures("root_only")
 

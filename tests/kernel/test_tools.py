@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from libbpf_oracle import run_libbpf
 from skelgen_runtime import BPFObject, LoadError
-from skelgen_runtime.kconfig import read_kernel_config
+from skelgen_runtime.kernel.kconfig import read_kernel_config
 from test_core import assert_same_insns, u64
 
 pytestmark = pytest.mark.usefixtures("root_only")

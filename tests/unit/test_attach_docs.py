@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from skelgen_runtime import Program
-from skelgen_runtime.sections import SECTION_DEFS
+from skelgen_runtime.obj.sections import SECTION_DEFS
 
 DOC = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require
-from skelgen_runtime.btf import Btf
-from skelgen_runtime.btf import types as bt
+from skelgen_runtime.btf import Btf, types as bt
 from skelgen_runtime.btf.codec import StringTable, decode, encode
 from skelgen_runtime.errors import ObjectError
 

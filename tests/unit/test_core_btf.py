@@ -5,8 +5,7 @@ from __future__ import annotations
 import struct
 
 import pytest
-from skelgen_runtime.btf import Btf, codec
-from skelgen_runtime.btf import types as t
+from skelgen_runtime.btf import Btf, codec, types as t
 from skelgen_runtime.btf.lazy import BtfIndex, LazyBtf, check_index, record_offsets
 from skelgen_runtime.btf.sanitize import ENUM64_PLACEHOLDER, BtfFeature, sanitize
 from skelgen_runtime.errors import ObjectError

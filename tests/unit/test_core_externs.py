@@ -4,19 +4,18 @@
 from __future__ import annotations
 
 import pytest
-from skelgen_runtime.btf import Btf, codec
-from skelgen_runtime.btf import types as t
+from skelgen_runtime.btf import Btf, codec, types as t
 from skelgen_runtime.btf.lazy import LazyBtf
 from skelgen_runtime.errors import LoadError, ObjectError
-from skelgen_runtime.externs import DUMMY_KSYM, collect_externs
-from skelgen_runtime.kconfig import (
+from skelgen_runtime.kernel.kconfig import (
     KconfigFiller,
     config_lines,
     kernel_version,
     resolve_kconfig,
 )
-from skelgen_runtime.ksyms import kallsyms_addresses, resolve_ksyms
-from skelgen_runtime.spec import ExternKind, ExternSpec, KconfigType
+from skelgen_runtime.kernel.ksyms import kallsyms_addresses, resolve_ksyms
+from skelgen_runtime.obj.externs import DUMMY_KSYM, collect_externs
+from skelgen_runtime.obj.spec import ExternKind, ExternSpec, KconfigType
 
 S = t.IntEncoding.SIGNED
 EXTERN = t.VarLinkage.GLOBAL_EXTERN

@@ -9,8 +9,7 @@ from __future__ import annotations
 import struct
 
 import pytest
-from skelgen_runtime.btf import Btf, codec
-from skelgen_runtime.btf import types as t
+from skelgen_runtime.btf import Btf, codec, types as t
 from skelgen_runtime.btf.core import (
     POISON_IMM,
     CoreKind,

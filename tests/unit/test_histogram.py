@@ -10,14 +10,14 @@ import ctypes
 import io
 
 import pytest
-from skelgen_runtime.histogram import (
+from skelgen_runtime.cdata.codec import PerCpuValues
+from skelgen_runtime.maps.histogram import (
     format_linear_hist,
     format_log2_hist,
     print_linear_hist,
     print_log2_hist,
     stars,
 )
-from skelgen_runtime.map_codec import PerCpuValues
 
 LOG2_COUNTS = [0, 0, 0, 5, 12, 7, 0, 1] + [0] * 57
 

@@ -6,10 +6,10 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
-from skelgen_runtime.elf import read_object_file
-from skelgen_runtime.linker import link_program
-from skelgen_runtime.spec import INSN_SIZE, RelocKind
-from skelgen_runtime.sys.consts import PSEUDO_CALL, PSEUDO_FUNC
+from skelgen_runtime.obj.elf import read_object_file
+from skelgen_runtime.obj.linker import link_program
+from skelgen_runtime.obj.spec import INSN_SIZE, RelocKind
+from skelgen_runtime.uapi.bpf import PSEUDO_CALL, PSEUDO_FUNC
 
 
 def _insns(code: bytes) -> list[tuple[int, int, int]]:

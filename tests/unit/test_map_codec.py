@@ -8,14 +8,14 @@ import pytest
 from skelgen_runtime import MapError
 from skelgen_runtime.btf import types as bt
 from skelgen_runtime.btf.btf import Btf
-from skelgen_runtime.cpus import parse_cpu_list
-from skelgen_runtime.map_codec import (
+from skelgen_runtime.cdata.codec import (
     Codec,
     FdCodec,
     PerCpuCodec,
     PerCpuValues,
     btf_scalar_ctype,
 )
+from skelgen_runtime.kernel.cpus import parse_cpu_list
 
 
 class Pair(ctypes.Structure):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ctypes
 import struct
 
-from skelgen_runtime.event_decoder import EventDecoder, uniform_run
-from skelgen_runtime.perfbuf import read_perf_ring
-from skelgen_runtime.ringbuf import BUSY_BIT, DISCARD_BIT, read_ring, record_stride
-from skelgen_runtime.sys.perf import PERF_RECORD_LOST, PERF_RECORD_SAMPLE
+from skelgen_runtime.events.decoder import EventDecoder, uniform_run
+from skelgen_runtime.events.perf_ring import read_perf_ring
+from skelgen_runtime.events.ring import BUSY_BIT, DISCARD_BIT, read_ring, record_stride
+from skelgen_runtime.uapi.perf import PERF_RECORD_LOST, PERF_RECORD_SAMPLE
 
 
 class Event(ctypes.Structure):

@@ -8,13 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from skelgen_runtime.sections import (
-    SECTION_DEFS,
-    AttachKind,
-    AttachType,
-    ProgType,
-    find_section_def,
-)
+from skelgen_runtime.obj.sections import SECTION_DEFS, AttachKind, find_section_def
+from skelgen_runtime.uapi.bpf import AttachType, ProgType
 
 UAPI_BPF_H = Path("/usr/include/linux/bpf.h")
 

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 from skelgen_runtime import AttachError
-from skelgen_runtime.probes import kernel_function_names, legacy_event_name
-from skelgen_runtime.sys.perf import parse_format_bit
-from skelgen_runtime.uprobe import (
+from skelgen_runtime.kernel.probes import kernel_function_names, legacy_event_name
+from skelgen_runtime.link.binaries import (
     FunctionRef,
     UprobeTarget,
     find_binary,
@@ -24,6 +23,7 @@ from skelgen_runtime.uprobe import (
     parse_ldconfig,
     parse_target,
 )
+from skelgen_runtime.sys.perf import parse_format_bit
 
 pytestmark = pytest.mark.skipif(
     shutil.which("gcc") is None or shutil.which("objdump") is None,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import abc
 
 from ..errors import ObjectError
-from . import codec
-from . import types as t
+from . import codec, types as t
 
 _MODIFIERS = (t.Volatile, t.Const, t.Restrict, t.TypeTag)
 

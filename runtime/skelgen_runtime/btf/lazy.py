@@ -19,8 +19,7 @@ from array import array
 from dataclasses import dataclass
 
 from ..errors import ObjectError
-from . import codec
-from . import types as t
+from . import codec, types as t
 from .btf import AbstractBtf
 
 # Size of each record kind in 4-byte words past the 12-byte header: a fixed part

@@ -9,8 +9,8 @@ from __future__ import annotations
 import ctypes
 import os
 
+from ..uapi.bpf import OBJ_NAME_LEN, Cmd
 from . import attr as a
-from .consts import OBJ_NAME_LEN, Cmd
 from .syscall import bound_attr, bpf, bpf_args, bpf_raw
 
 

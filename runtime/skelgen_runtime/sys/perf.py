@@ -6,19 +6,14 @@ import ctypes
 import os
 from ctypes import c_int32, c_uint16, c_uint32, c_uint64
 
+from ..uapi.perf import (
+    FLAG_FREQ,
+    PERF_COUNT_SW_BPF_OUTPUT,
+    PERF_FLAG_FD_CLOEXEC,
+    PERF_SAMPLE_RAW,
+    PERF_TYPE_SOFTWARE,
+)
 from .syscall import perf_event_open
-
-PERF_TYPE_HARDWARE = 0
-PERF_TYPE_SOFTWARE = 1
-PERF_TYPE_TRACEPOINT = 2
-PERF_COUNT_SW_CPU_CLOCK = 0
-PERF_COUNT_SW_BPF_OUTPUT = 10
-PERF_SAMPLE_RAW = 1 << 10
-PERF_FLAG_FD_CLOEXEC = 1 << 3
-
-PERF_EVENT_IOC_ENABLE = 0x2400
-PERF_EVENT_IOC_DISABLE = 0x2401
-PERF_EVENT_IOC_SET_BPF = 0x40042408
 
 
 class PerfEventAttr(ctypes.Structure):
@@ -52,11 +47,6 @@ class PerfEventAttr(ctypes.Structure):
 
     def __init__(self, **kwargs: int) -> None:
         super().__init__(size=ctypes.sizeof(PerfEventAttr), **kwargs)
-
-
-FLAG_DISABLED = 1 << 0
-FLAG_FREQ = 1 << 10
-FLAG_WATERMARK = 1 << 14
 
 
 PMU_ROOT = "/sys/bus/event_source/devices"
@@ -110,10 +100,6 @@ def open_perf_event(
 # Records in a perf ring (``perf_event_header.type``) and the ring's control page
 # (``struct perf_event_mmap_page``: where the kernel writes data_head and we write
 # data_tail).
-PERF_RECORD_LOST = 2
-PERF_RECORD_SAMPLE = 9
-MMAP_DATA_HEAD = 1024
-MMAP_DATA_TAIL = 1032
 
 
 def open_bpf_output(cpu: int) -> int:

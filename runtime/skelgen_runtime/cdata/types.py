@@ -1,0 +1,163 @@
+"""Base classes for the ctypes classes that generated modules define.
+
+``ctypes.Structure`` declares ``__getattr__ -> Any`` for type checkers, which would
+hide every misspelled field.  Under ``TYPE_CHECKING`` :class:`Struct` and
+:class:`Union` are therefore plain classes: mypy sees only the annotated fields of
+each generated class.  At run time they are real ctypes types that also refuse
+writes once their memory is frozen (``.rodata`` after load).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+
+from ..errors import BPFError
+
+T = TypeVar("T")
+
+
+class FrozenError(BPFError, AttributeError):
+    """A write to memory the kernel has frozen (``.rodata`` after load)."""
+
+
+def _check_writable(obj: Any) -> None:
+    node = obj
+    while node is not None:
+        if getattr(node, "_frozen_", False):
+            raise FrozenError(
+                f"{type(obj).__name__} is read-only: .rodata is frozen once the object is loaded"
+            )
+        node = node._b_base_
+
+
+def freeze(obj: Any) -> None:
+    """Refuse writes through ``obj`` and every object that shares its memory."""
+    object.__setattr__(obj, "_frozen_", True)
+
+
+if TYPE_CHECKING:
+
+    class Struct:
+        _fields_: ClassVar[list[tuple[str, Any] | tuple[str, Any, int]]]
+        _anonymous_: ClassVar[tuple[str, ...]]
+        _pack_: ClassVar[int]
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+        @classmethod
+        def from_buffer(cls: type[T], source: Any, offset: int = 0) -> T: ...
+        @classmethod
+        def from_buffer_copy(cls: type[T], source: Any, offset: int = 0) -> T: ...
+        @classmethod
+        def from_address(cls: type[T], address: int) -> T: ...
+
+    class Union(Struct): ...
+
+else:
+
+    class _Guarded:
+        __slots__ = ()
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            _check_writable(self)
+            super().__setattr__(name, value)
+
+        def __repr__(self) -> str:
+            names = [f[0] for f in self._fields_ if not f[0].startswith("_")]
+            names += [n for n, v in vars(type(self)).items() if isinstance(v, BitField)]
+            body = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
+            return f"{type(self).__name__}({body})"
+
+    class Struct(_Guarded, ctypes.Structure):
+        _pack_ = 1
+
+    class Union(_Guarded, ctypes.Union):
+        _pack_ = 1
+
+
+class CArray(Protocol[T]):
+    """What mypy knows of a fixed-size C array field whose elements read as ``T``."""
+
+    def __getitem__(self, index: int) -> T: ...
+    def __setitem__(self, index: int, value: T) -> None: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[T]: ...
+
+
+_ARRAY_TYPES: dict[tuple[Any, int], Any] = {}
+
+
+def array(element: Any, length: int) -> Any:
+    """``element * length`` whose item writes respect :func:`freeze`."""
+    key = (element, length)
+    cls = _ARRAY_TYPES.get(key)
+    if cls is None:
+
+        def __setitem__(self: Any, index: Any, value: Any) -> None:
+            _check_writable(self)
+            ctypes.Array.__setitem__(self, index, value)
+
+        def __repr__(self: Any) -> str:
+            return repr(list(self))
+
+        name = f"{getattr(element, '__name__', 'elem')}_x{length}"
+        cls = type(
+            name,
+            (ctypes.Array,),
+            {
+                "_type_": element,
+                "_length_": length,
+                "__setitem__": __setitem__,
+                "__repr__": __repr__,
+            },
+        )
+        _ARRAY_TYPES[key] = cls
+    return cls
+
+
+class BitField:
+    """A C bitfield at an exact bit position, read and written as an int.
+
+    ctypes' own bitfields follow its layout algorithm, not the compiler's; this
+    descriptor works from the bit offset BTF records, so it is exact by construction.
+    """
+
+    def __init__(self, bit_offset: int, bits: int, signed: bool = False) -> None:
+        self.byte_offset = bit_offset // 8
+        self.shift = bit_offset % 8
+        self.bits = bits
+        self.signed = signed
+        self.nbytes = (self.shift + bits + 7) // 8
+        self.mask = (1 << bits) - 1
+
+    def __get__(self, obj: object, owner: Any = None) -> int:
+        raw = int.from_bytes(
+            ctypes.string_at(ctypes.addressof(obj) + self.byte_offset, self.nbytes),  # type: ignore[arg-type]
+            "little",
+        )
+        value = (raw >> self.shift) & self.mask
+        if self.signed and value >> (self.bits - 1):
+            value -= 1 << self.bits
+        return value
+
+    def __set__(self, obj: object, value: int) -> None:
+        _check_writable(obj)
+        address = ctypes.addressof(obj) + self.byte_offset  # type: ignore[arg-type]
+        raw = int.from_bytes(ctypes.string_at(address, self.nbytes), "little")
+        raw &= ~(self.mask << self.shift)
+        raw |= (int(value) & self.mask) << self.shift
+        ctypes.memmove(address, raw.to_bytes(self.nbytes, "little"), self.nbytes)
+
+
+def check_sizes(expected: dict[Any, int]) -> None:
+    """Fail at import when this host's ctypes disagrees with the sizes BTF recorded."""
+    wrong = [
+        f"{cls.__name__}: {ctypes.sizeof(cls)} != {size}"
+        for cls, size in expected.items()
+        if ctypes.sizeof(cls) != size
+    ]
+    if wrong:
+        raise ImportError(
+            "generated ctypes layout does not match BTF: " + "; ".join(wrong)
+        )

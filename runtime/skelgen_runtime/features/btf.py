@@ -1,0 +1,61 @@
+"""Which BTF kinds the running kernel accepts, probed when first asked and remembered.
+
+Each probe is the one libbpf makes (a tiny BTF blob the kernel accepts only if it
+knows the kind), so the answers are libbpf's answers.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from ..btf import codec, types as t
+from ..btf.sanitize import BtfFeature
+from ..sys import commands as cmd
+
+_INT = t.Int("int", 4, t.IntEncoding.SIGNED, 0, 32)
+_INT_ANON = t.Int("", 4, t.IntEncoding.SIGNED, 0, 32)
+
+# libbpf's probe BTF per feature (types after void; ids count from 1).
+PROBE_TYPES: dict[BtfFeature, list[t.BtfType]] = {
+    BtfFeature.FUNC: [
+        _INT,
+        t.FuncProto("", 0, [t.Param("a", 1)]),
+        t.Func("x", 2, t.FuncLinkage.STATIC),
+    ],
+    BtfFeature.GLOBAL_FUNC: [
+        _INT,
+        t.FuncProto("", 0, [t.Param("a", 1)]),
+        t.Func("x", 2, t.FuncLinkage.GLOBAL),
+    ],
+    BtfFeature.DATASEC: [
+        _INT_ANON,
+        t.Var("x", 1, t.VarLinkage.STATIC),
+        t.Datasec(".data", 4, [t.VarSecinfo(2, 0, 4)]),
+    ],
+    BtfFeature.FLOAT: [t.Float("float", 4)],
+    BtfFeature.DECL_TAG: [
+        _INT_ANON,
+        t.Var("x", 1, t.VarLinkage.STATIC),
+        t.DeclTag("tag", 2, -1),
+    ],
+    BtfFeature.TYPE_TAG: [_INT_ANON, t.TypeTag("tag", 1), t.Ptr("", 2)],
+    BtfFeature.ENUM64: [t.Enum("enum64", 8, [], is64=True)],
+}
+
+
+def probe_blob(feature: BtfFeature) -> bytes:
+    return codec.encode(PROBE_TYPES[feature], codec.StringTable())
+
+
+@functools.cache
+def has_btf_feature(feature: BtfFeature) -> bool:
+    try:
+        os.close(cmd.btf_load(probe_blob(feature)))
+    except OSError:
+        return False
+    return True
+
+
+def missing_btf_features() -> frozenset[BtfFeature]:
+    return frozenset(f for f in BtfFeature if not has_btf_feature(f))

@@ -1,0 +1,238 @@
+"""The perf events that tracing programs sit on: tracepoints, kprobes and uprobes.
+
+Probes are opened the way libbpf does: through the ``kprobe``/``uprobe`` PMU when the
+kernel has one, else by adding a named event to tracefs's legacy ``kprobe_events`` or
+``uprobe_events`` and opening it as a tracepoint.  A legacy event must be removed again
+once its perf event is closed; :class:`ProbeEvent` carries that step.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fnmatch
+import functools
+import itertools
+import os
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..sys import perf
+from ..sys.syscall import perf_event_open
+from ..uapi.perf import PERF_FLAG_FD_CLOEXEC, PERF_TYPE_TRACEPOINT
+
+TRACEFS_ROOTS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
+# The kernel's MAX_EVENT_NAME_LEN is 64, terminating NUL included.
+_EVENT_NAME_MAX = 63
+_legacy_counter = itertools.count()
+
+
+class ProbeUnsupportedError(OSError):
+    """The kernel has no way to create this kind of probe (a missing CONFIG_*)."""
+
+
+@dataclass(frozen=True)
+class ProbeEvent:
+    """An open perf event, and what removes its tracefs event after it is closed."""
+
+    perf_fd: int
+    remove: Callable[[], None] | None = None
+
+
+def tracefs_root() -> str:
+    for root in TRACEFS_ROOTS:
+        if os.path.isdir(os.path.join(root, "events")):
+            return root
+    raise OSError(
+        errno.ENOENT,
+        "tracefs is not mounted (mount -t tracefs tracefs /sys/kernel/tracing)",
+    )
+
+
+def tracepoint_id(category: str, name: str) -> int:
+    with open(os.path.join(tracefs_root(), "events", category, name, "id")) as f:
+        return int(f.read())
+
+
+def _open_tracepoint_id(event_id: int, pid: int = -1) -> int:
+    attr = perf.PerfEventAttr(type=PERF_TYPE_TRACEPOINT, config=event_id)
+    return _open_probe_attr(attr, pid)
+
+
+def _open_probe_attr(attr: perf.PerfEventAttr, pid: int) -> int:
+    # As libbpf: every process on one CPU (the hook fires wherever it runs), or one
+    # process on any CPU.
+    if pid < 0:
+        return perf_event_open(attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)
+    return perf_event_open(attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC)
+
+
+def open_tracepoint(category: str, name: str) -> int:
+    """A perf event on ``events/<category>/<name>`` for every process."""
+    return _open_tracepoint_id(tracepoint_id(category, name))
+
+
+def legacy_event_name(target: str, offset: int, pid: int, serial: int) -> str:
+    """A tracefs event name unique to this process and call, as libbpf builds them."""
+    raw = f"skelgen_{pid}_{serial}_{target}_{offset:#x}"
+    return "".join(c if c.isalnum() else "_" for c in raw)[:_EVENT_NAME_MAX]
+
+
+def _open_pmu_probe(
+    pmu: str, retprobe: bool, name: bytes, offset: int, pid: int
+) -> int | None:
+    """Open through the PMU; None when the kernel has no such PMU."""
+    pmu_type = perf.pmu_type(pmu)
+    if pmu_type is None:
+        return None
+    config = 1 << perf.pmu_format_bit(pmu, "retprobe") if retprobe else 0
+    raw = ctypes.create_string_buffer(name)
+    attr = perf.PerfEventAttr(
+        type=pmu_type,
+        config=config,
+        config1=ctypes.addressof(raw),  # kprobe_func / uprobe_path
+        config2=offset,  # offset in the function / in the file
+    )
+    return _open_probe_attr(attr, pid)
+
+
+def _open_probe(
+    pmu: str,
+    target: bytes,
+    offset: int,
+    retprobe: bool,
+    pid: int,
+    legacy: bool,
+    label: str,
+    location: str,
+) -> ProbeEvent:
+    """Through ``pmu`` (``kprobe``/``uprobe``) if the kernel has it and ``legacy`` is
+    not asked for; else add tracefs event ``label`` probing ``location`` to
+    ``<pmu>_events`` and open it as a tracepoint."""
+    if not legacy:
+        fd = _open_pmu_probe(pmu, retprobe, target, offset, pid)
+        if fd is not None:
+            return ProbeEvent(fd)
+    path = os.path.join(tracefs_root(), f"{pmu}_events")
+    if not os.path.exists(path):
+        raise ProbeUnsupportedError(
+            errno.EOPNOTSUPP,
+            f"this kernel has no {pmu} support (built without CONFIG_{pmu.upper()}_EVENTS: "
+            f"no {pmu} PMU and no tracefs {pmu}_events)",
+        )
+    # The groups libbpf uses: kprobes/kretprobes, uprobes/uretprobes.
+    group = f"{pmu[0]}ret{pmu[1:]}s" if retprobe else f"{pmu}s"
+    name = legacy_event_name(label, offset, os.getpid(), next(_legacy_counter))
+
+    def remove() -> None:
+        _append(path, f"-:{group}/{name}")
+
+    _append(path, f"{'r' if retprobe else 'p'}:{group}/{name} {location}")
+    try:
+        return ProbeEvent(_open_tracepoint_id(tracepoint_id(group, name), pid), remove)
+    except BaseException:
+        remove()
+        raise
+
+
+def _append(path: str, line: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    try:
+        os.write(fd, line.encode() + b"\n")
+    finally:
+        os.close(fd)
+
+
+def open_kprobe(
+    func: str, offset: int = 0, retprobe: bool = False, legacy: bool = False
+) -> ProbeEvent:
+    """A kprobe (or kretprobe) on kernel function ``func`` plus ``offset``."""
+    return _open_probe(
+        "kprobe",
+        func.encode(),
+        offset,
+        retprobe,
+        -1,
+        legacy,
+        func,
+        f"{func}+{offset:#x}",
+    )
+
+
+def open_uprobe(
+    path: str, offset: int, retprobe: bool = False, pid: int = -1, legacy: bool = False
+) -> ProbeEvent:
+    """A uprobe (or uretprobe) at file ``offset`` of ``path``; ``pid`` -1 is every process."""
+    return _open_probe(
+        "uprobe",
+        os.fsencode(path),
+        offset,
+        retprobe,
+        pid,
+        legacy,
+        os.path.basename(path),
+        f"{path}:{offset:#x}",
+    )
+
+
+def kernel_function_names(listing: str, kallsyms: bool) -> list[str]:
+    """Function names of tracefs ``available_filter_functions`` (``name [module]``) or,
+    with ``kallsyms``, of ``/proc/kallsyms`` (``address type name [module]``, text only).
+    """
+    names = []
+    for line in listing.splitlines():
+        fields = line.split()
+        if kallsyms:
+            if len(fields) >= 3 and fields[1] in ("t", "T"):
+                names.append(fields[2])
+        elif fields:
+            names.append(fields[0])
+    return names
+
+
+def kernel_functions(pattern: str) -> list[str]:
+    """Kernel functions matching the glob ``pattern``, found where libbpf looks for
+    kprobe.multi targets: tracefs's probe-able functions, else /proc/kallsyms."""
+    if not any(c in pattern for c in "*?["):
+        return [pattern]
+    try:
+        with open(os.path.join(tracefs_root(), "available_filter_functions")) as f:
+            names = kernel_function_names(f.read(), kallsyms=False)
+    except OSError:
+        with open("/proc/kallsyms") as f:
+            names = kernel_function_names(f.read(), kallsyms=True)
+    return sorted({name for name in names if fnmatch.fnmatchcase(name, pattern)})
+
+
+# The prefix of syscall entry points in the kernel, per architecture (libbpf's
+# arch_specific_syscall_pfx()).
+_SYSCALL_PREFIXES = {
+    "x86_64": "x64",
+    "i386": "ia32",
+    "i686": "ia32",
+    "aarch64": "arm64",
+    "s390x": "s390",
+    "ppc64le": "powerpc",
+    "ppc64": "powerpc",
+    "riscv64": "riscv",
+    "loongarch64": "loongarch",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _has_syscall_wrappers(prefix: str) -> bool:
+    wanted = f" __{prefix}_sys_bpf"
+    try:
+        with open("/proc/kallsyms") as f:
+            return any(line.rstrip("\n").endswith(wanted) for line in f)
+    except OSError:
+        return True  # every kernel since 4.17 on the main architectures has them
+
+
+def syscall_function(name: str) -> str:
+    """The kernel function a ``ksyscall/<name>`` probe goes on (``__x64_sys_<name>``)."""
+    prefix = _SYSCALL_PREFIXES.get(platform.machine())
+    if prefix is not None and _has_syscall_wrappers(prefix):
+        return f"__{prefix}_sys_{name}"
+    return f"sys_{name}"

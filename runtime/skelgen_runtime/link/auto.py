@@ -1,0 +1,137 @@
+"""Auto-attach: what a section name says about where its program attaches, as
+libbpf's skeleton attach reads it."""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Callable
+
+from ..obj.sections import AttachKind
+from . import binaries
+from .attaching import (
+    AttachableProgram,
+    attach_error,
+    attaching,
+    is_return_probe,
+    section_kind,
+)
+from .iter import attach_iter
+from .kprobe import attach_kprobe, attach_kprobe_multi, attach_ksyscall
+from .link import Link
+from .perf_event import attach_tracepoint
+from .tracing import attach_raw_tracepoint, attach_trace
+from .uprobe import attach_uprobe, attach_uprobe_multi
+
+
+def _auto_tracepoint(program: AttachableProgram, target: str) -> Link:
+    category, sep, name = target.partition("/")
+    if not sep or not name:
+        raise attach_error(
+            program,
+            "tracepoint",
+            target,
+            f"section {program.section!r} must be tp/<category>/<name>",
+            errno.EINVAL,
+        )
+    return attach_tracepoint(program, category, name)
+
+
+def _auto_kprobe(program: AttachableProgram, target: str) -> Link:
+    ref = binaries.parse_function(target)
+    if is_return_probe(program) and ref.offset:
+        raise attach_error(
+            program, "kretprobe", target, "a kretprobe takes no offset", errno.EINVAL
+        )
+    return attach_kprobe(program, ref.name, ref.offset, is_return_probe(program))
+
+
+def _auto_uprobe(program: AttachableProgram, target: str) -> Link:
+    with attaching(program, section_kind(program), target):
+        parsed = binaries.parse_target(target)
+    if is_return_probe(program) and parsed.function.offset:
+        raise attach_error(
+            program, "uretprobe", target, "a uretprobe takes no offset", errno.EINVAL
+        )
+    function = target.partition(":")[2]  # FUNC[+OFFSET], resolved in attach_uprobe
+    return attach_uprobe(program, parsed.binary, function, -1, is_return_probe(program))
+
+
+def _auto_uprobe_multi(program: AttachableProgram, target: str) -> Link:
+    kind = section_kind(program)
+    with attaching(program, kind, target):
+        parsed = binaries.parse_target(target)
+    if parsed.function.offset:
+        raise attach_error(
+            program,
+            kind,
+            target,
+            "a multi-uprobe pattern takes no offset",
+            errno.EINVAL,
+        )
+    return attach_uprobe_multi(program, parsed.binary, parsed.function.name)
+
+
+def _not_supported(program: AttachableProgram, target: str) -> Link:
+    raise attach_error(
+        program,
+        section_kind(program),
+        target,
+        "this kind of attachment is not supported by skelgen_runtime yet",
+        errno.EOPNOTSUPP,
+    )
+
+
+_AUTO: dict[AttachKind, Callable[[AttachableProgram, str], Link]] = {
+    AttachKind.TRACEPOINT: _auto_tracepoint,
+    AttachKind.RAW_TRACEPOINT: attach_raw_tracepoint,
+    AttachKind.TRACING: lambda program, _target: attach_trace(program),
+    AttachKind.LSM: lambda program, _target: attach_trace(program),
+    AttachKind.KPROBE: _auto_kprobe,
+    AttachKind.KSYSCALL: lambda program, target: attach_ksyscall(
+        program, target, is_return_probe(program)
+    ),
+    AttachKind.UPROBE: _auto_uprobe,
+    AttachKind.ITER: lambda program, _target: attach_iter(program),
+    AttachKind.KPROBE_MULTI: lambda program, target: attach_kprobe_multi(
+        program, target
+    ),
+    AttachKind.UPROBE_MULTI: _auto_uprobe_multi,
+    AttachKind.USDT: _not_supported,
+}
+
+# What to call for kinds whose section cannot say where to attach.
+MANUAL_METHODS: dict[AttachKind, str] = {
+    AttachKind.TRACEPOINT: "attach_tracepoint(category, name)",
+    AttachKind.RAW_TRACEPOINT: "attach_raw_tracepoint(name)",
+    AttachKind.KPROBE: "attach_kprobe(function)",
+    AttachKind.KSYSCALL: "attach_ksyscall(name)",
+    AttachKind.KPROBE_MULTI: "attach_kprobe_multi(pattern)",
+    AttachKind.UPROBE: "attach_uprobe(binary, function)",
+    AttachKind.UPROBE_MULTI: "attach_uprobe_multi(binary, pattern)",
+    AttachKind.PERF_EVENT: "attach_perf_event(perf_fd)",
+    AttachKind.XDP: "attach_xdp(interface)",
+    AttachKind.TCX: "attach_tcx(interface)",
+    AttachKind.TC: "attach_tcx(interface, direction)",
+    AttachKind.NETKIT: "attach_netkit(interface)",
+    AttachKind.SOCKET: "attach_socket(sock)",
+    AttachKind.CGROUP: "attach_cgroup(path)",
+    AttachKind.SK_LOOKUP: "attach_netns(path)",
+    AttachKind.FLOW_DISSECTOR: "attach_netns(path)",
+    AttachKind.SK_SKB: "attach_sockmap(map)",
+    AttachKind.SK_MSG: "attach_sockmap(map)",
+    AttachKind.NETFILTER: "attach_netfilter(pf, hooknum, priority)",
+    AttachKind.SYSCALL: "test_run(ctx=...)",
+}
+
+
+def auto_attach(program: AttachableProgram) -> Link | None:
+    """Attach as the section name says, or return None when it says nothing usable
+    (no target, or a kind that needs a caller's argument such as an interface)."""
+    kind = program.spec.kind
+    if kind is None:
+        return None
+    target = program.attach_target
+    attach = _AUTO.get(kind.attach_kind)
+    if attach is None or not target:
+        return None
+    return attach(program, target)

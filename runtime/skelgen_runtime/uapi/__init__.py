@@ -1,0 +1,1 @@
+"""Constants of the kernel's user-space ABI: pure data, no syscalls."""
