@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Tests also use objdump (binutils), setpriv (util-linux) and ip (iproute2).
-DEBIAN_PACKAGES=(clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev gcc make iproute2 binutils util-linux)
+# Tests also use objdump (binutils), setpriv (util-linux), ip (iproute2) and
+# <sys/sdt.h> (systemtap-sdt-dev) for a USDT target.
+DEBIAN_PACKAGES=(clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev gcc make iproute2 binutils util-linux systemtap-sdt-dev)
 PYTHON=${PYTHON:-python3}
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

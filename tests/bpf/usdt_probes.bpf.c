@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+// USDT programs reading their arguments through libbpf's usdt.bpf.h: the probes of
+// tests/kernel/usdt_target.c (attached by hand) and Python's function__entry
+// (attached from the section name).
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+
+#define MAX_ARGS 12
+
+const volatile __u32 target_tgid = 0;
+
+// skelgen:exact: every argument slot, what bpf_usdt_arg() returned for it, the count
+// and the USDT cookie of the attachment.
+__s64 exact_args[MAX_ARGS];
+__s32 exact_errors[MAX_ARGS];
+__s32 exact_arg_cnt = 0;
+__s32 exact_past_end = 0;
+__u64 exact_cookie = 0;
+__u64 exact_hits = 0;
+
+SEC("usdt")
+int on_exact(struct pt_regs *ctx)
+{
+	long value;
+
+	exact_arg_cnt = bpf_usdt_arg_cnt(ctx);
+	exact_cookie = bpf_usdt_cookie(ctx);
+	for (int i = 0; i < MAX_ARGS; i++) {
+		exact_errors[i] = bpf_usdt_arg(ctx, i, &value);
+		exact_args[i] = value;
+	}
+	exact_past_end = bpf_usdt_arg(ctx, MAX_ARGS, &value);
+	__sync_fetch_and_add(&exact_hits, 1);
+	return 0;
+}
+
+// skelgen:natural, through the BPF_USDT() wrapper.
+__s64 natural_args[5];
+__u64 natural_hits = 0;
+
+SEC("usdt")
+int BPF_USDT(on_natural, int k, int round, long big, unsigned char small, short deref)
+{
+	natural_args[0] = k;
+	natural_args[1] = round;
+	natural_args[2] = big;
+	natural_args[3] = small;
+	natural_args[4] = deref;
+	__sync_fetch_and_add(&natural_hits, 1);
+	return 0;
+}
+
+// skelgen:multi: three sites per round; each hit's argument and cookie.
+__s64 multi_values[16];
+__u64 multi_cookies[16];
+__u64 multi_hits = 0;
+
+SEC("usdt")
+int BPF_USDT(on_multi, int value)
+{
+	__u64 hit = __sync_fetch_and_add(&multi_hits, 1);
+
+	if (hit < 16) {
+		multi_values[hit] = value;
+		multi_cookies[hit] = bpf_usdt_cookie(ctx);
+	}
+	return 0;
+}
+
+// skelgen:guarded: fires only while its semaphore is raised.
+__s64 guarded_round = 0;
+__u64 guarded_hits = 0;
+
+SEC("usdt")
+int BPF_USDT(on_guarded, int round)
+{
+	guarded_round = round;
+	__sync_fetch_and_add(&guarded_hits, 1);
+	return 0;
+}
+
+// Python's function__entry(filename, funcname, lineno), which CPython only reaches
+// while its semaphore is raised.
+char python_function[32];
+__s64 python_line = 0;
+__u64 python_hits = 0;
+
+SEC("usdt//usr/bin/python3:python:function__entry")
+int BPF_USDT(on_python_entry, const char *filename, const char *funcname, int lineno)
+{
+	if ((bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	bpf_probe_read_user_str(python_function, sizeof(python_function), funcname);
+	python_line = lineno;
+	__sync_fetch_and_add(&python_hits, 1);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
