@@ -50,6 +50,8 @@ _STT = {
     4: "STT_FILE",
 }
 _STB = {0: "STB_LOCAL", 1: "STB_GLOBAL", 2: "STB_WEAK"}
+STV_INTERNAL = 1
+STV_HIDDEN = 2
 _OPCODE_CALL = 0x85
 _OPCODE_LD_IMM64 = 0x18
 _POINTER_SIZE = 8  # of the BPF target: one .values slot
@@ -103,6 +105,7 @@ class _Symbol:
     type: str  # STT_*
     bind: str  # STB_*
     shndx: int | None  # None: undefined (an extern)
+    visibility: int  # STV_*
 
 
 def _is_data_section(name: str) -> bool:
@@ -173,6 +176,7 @@ class _Reader:
                 datasec=datasec,
             )
         subprograms = {f.offset: f for f in self._functions(self.text_index)}
+        self._hidden_subprograms_static()
         programs: dict[str, ProgramSpec] = {}
         for idx, section in enumerate(self.sections):
             if idx == self.text_index or not self._is_program_section(section):
@@ -208,7 +212,7 @@ class _Reader:
         # Elf64_Sym read with struct: pyelftools takes ~100 us per symbol.
         names = bytes(self.sections[symtab["sh_link"]].data())
         out = []
-        for name_off, info, _other, shndx, value, size in _ELF64_SYM.iter_unpack(
+        for name_off, info, other, shndx, value, size in _ELF64_SYM.iter_unpack(
             symtab.data()
         ):
             out.append(
@@ -219,6 +223,7 @@ class _Reader:
                     type=_STT.get(info & 0xF, f"STT_{info & 0xF}"),
                     bind=_STB.get(info >> 4, f"STB_{info >> 4}"),
                     shndx=_section_index(shndx),
+                    visibility=other & 0x3,
                 )
             )
         return out
@@ -260,6 +265,30 @@ class _Reader:
         return int(version)
 
     # -- programs ---------------------------------------------------------------------
+
+    def _hidden_subprograms_static(self) -> None:
+        """Mark hidden global subprograms static in BTF, as libbpf does before loading.
+
+        The verifier checks a global function on its own, assuming nothing about its
+        arguments; a static one in each caller's context.  ``__hidden`` (visibility
+        hidden or internal, as usdt.bpf.h declares its helpers) asks for the latter.
+        """
+        hidden = {
+            s.name
+            for s in self.symbols
+            if s.shndx == self.text_index
+            and s.type == "STT_FUNC"
+            and s.bind != "STB_LOCAL"
+            and s.visibility in (STV_INTERNAL, STV_HIDDEN)
+        }
+        for item in self.btf.types:
+            if (
+                isinstance(item, bt.Func)
+                and item.linkage == bt.FuncLinkage.GLOBAL
+                and item.name in hidden
+            ):
+                item.linkage = bt.FuncLinkage.STATIC
+                hidden.discard(item.name)  # the first FUNC of that name only
 
     def _functions(self, section_index: int) -> Iterator[FunctionSpec]:
         if section_index < 0:
