@@ -80,13 +80,15 @@ def legacy_event_name(target: str, offset: int, pid: int, serial: int) -> str:
 
 
 def _open_pmu_probe(
-    pmu: str, retprobe: bool, name: bytes, offset: int, pid: int
+    pmu: str, retprobe: bool, name: bytes, offset: int, pid: int, ref_ctr_offset: int
 ) -> int | None:
     """Open through the PMU; None when the kernel has no such PMU."""
     pmu_type = perf.pmu_type(pmu)
     if pmu_type is None:
         return None
     config = 1 << perf.pmu_format_bit(pmu, "retprobe") if retprobe else 0
+    if ref_ctr_offset:
+        config |= ref_ctr_offset << _ref_ctr_shift(pmu)
     raw = ctypes.create_string_buffer(name)
     attr = perf.PerfEventAttr(
         type=pmu_type,
@@ -95,6 +97,18 @@ def _open_pmu_probe(
         config2=offset,  # offset in the function / in the file
     )
     return _open_probe_attr(attr, pid)
+
+
+def _ref_ctr_shift(pmu: str) -> int:
+    """Where a uprobe's reference counter offset goes in ``config`` (bit 32)."""
+    try:
+        return perf.pmu_format_bit(pmu, "ref_ctr_offset")
+    except FileNotFoundError:
+        raise ProbeUnsupportedError(
+            errno.EOPNOTSUPP,
+            "this kernel cannot maintain USDT semaphores (no ref_ctr_offset in the "
+            f"{pmu} PMU's format: kernel 4.20 or later needed)",
+        ) from None
 
 
 def _open_probe(
@@ -106,12 +120,13 @@ def _open_probe(
     legacy: bool,
     label: str,
     location: str,
+    ref_ctr_offset: int = 0,
 ) -> ProbeEvent:
     """Through ``pmu`` (``kprobe``/``uprobe``) if the kernel has it and ``legacy`` is
     not asked for; else add tracefs event ``label`` probing ``location`` to
     ``<pmu>_events`` and open it as a tracepoint."""
     if not legacy:
-        fd = _open_pmu_probe(pmu, retprobe, target, offset, pid)
+        fd = _open_pmu_probe(pmu, retprobe, target, offset, pid, ref_ctr_offset)
         if fd is not None:
             return ProbeEvent(fd)
     path = os.path.join(tracefs_root(), f"{pmu}_events")
@@ -161,9 +176,19 @@ def open_kprobe(
 
 
 def open_uprobe(
-    path: str, offset: int, retprobe: bool = False, pid: int = -1, legacy: bool = False
+    path: str,
+    offset: int,
+    retprobe: bool = False,
+    pid: int = -1,
+    legacy: bool = False,
+    ref_ctr_offset: int = 0,
 ) -> ProbeEvent:
-    """A uprobe (or uretprobe) at file ``offset`` of ``path``; ``pid`` -1 is every process."""
+    """A uprobe (or uretprobe) at file ``offset`` of ``path``; ``pid`` -1 is every
+    process.  ``ref_ctr_offset``: the file offset of a USDT semaphore, which the
+    kernel raises while the probe exists."""
+    location = f"{path}:{offset:#x}"
+    if ref_ctr_offset:
+        location += f"({ref_ctr_offset:#x})"
     return _open_probe(
         "uprobe",
         os.fsencode(path),
@@ -172,7 +197,8 @@ def open_uprobe(
         pid,
         legacy,
         os.path.basename(path),
-        f"{path}:{offset:#x}",
+        location,
+        ref_ctr_offset,
     )
 
 

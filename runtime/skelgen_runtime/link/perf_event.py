@@ -9,22 +9,30 @@ from collections.abc import Callable
 
 from ..kernel import probes
 from ..kernel.probes import ProbeEvent
-from ..sys import commands as cmd
+from ..sys import attr as a, commands as cmd
 from ..uapi.bpf import AttachType
 from .attaching import AttachableProgram, attaching
 from .link import Link
 
 
 def attach_probe_event(
-    program: AttachableProgram, event: ProbeEvent, kind: str, target: str
+    program: AttachableProgram,
+    event: ProbeEvent,
+    kind: str,
+    target: str,
+    cookie: int = 0,
 ) -> Link:
-    """Link ``program`` to a perf event; the link owns the event from then on."""
+    """Link ``program`` to a perf event, with a BPF cookie (``bpf_get_attach_cookie()``);
+    the link owns the event from then on."""
     release: list[Callable[[], None]] = [functools.partial(os.close, event.perf_fd)]
     if event.remove is not None:
         release.append(event.remove)
     try:
         with attaching(program, kind, target):
-            fd = cmd.link_create(program.fd, event.perf_fd, AttachType.PERF_EVENT)
+            tail = a.PerfEventLinkTail(bpf_cookie=cookie) if cookie else None
+            fd = cmd.link_create(
+                program.fd, event.perf_fd, AttachType.PERF_EVENT, 0, tail
+            )
     except BaseException:
         for step in release:
             step()
