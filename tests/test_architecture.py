@@ -24,7 +24,7 @@ PACKAGES = {
 }
 # Computable without the kernel: these never reach the syscall layer or any code that
 # uses the kernel, even indirectly.
-PURE = ("uapi", "btf", "obj", "cdata", "errors")
+PURE = ("uapi", "btf", "obj", "cdata", "errors", "usdt")
 KERNEL_FACING = (
     "sys",
     "kernel",

@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "TestRunResult": ".program",
     "Link": ".link.link",
     "IterLink": ".link.link",
+    "UsdtLink": ".link.usdt",
     # maps
     "Map": ".maps",
     "MapItems": ".maps",
@@ -114,6 +115,7 @@ if TYPE_CHECKING:  # what type checkers see; tests check it matches _EXPORTS
     )
     from .events.poller import EventPoller as EventPoller
     from .link.link import IterLink as IterLink, Link as Link
+    from .link.usdt import UsdtLink as UsdtLink
     from .maps import (
         ArrayMap as ArrayMap,
         ArrayOfMaps as ArrayOfMaps,

@@ -18,6 +18,7 @@ from typing import Any
 from .closing import Closing
 from .errors import AttachError, BPFError, MapError
 from .link.link import Link
+from .link.usdt_manager import UsdtManager
 from .load.loader import Loader
 from .load.memory import SectionMemory
 from .maps import Map
@@ -69,7 +70,8 @@ class BPFObject(Closing):
         self._maps = {name: Map.for_spec(m, spec.btf) for name, m in spec.maps.items()}
         for m in self._maps.values():
             m.pin_path = pin_path_for(m.spec, pin_root)
-        self._programs = {name: Program(p) for name, p in spec.programs.items()}
+        usdt = UsdtManager(self._maps, spec.btf)
+        self._programs = {name: Program(p, usdt) for name, p in spec.programs.items()}
         self._memories = {
             name: SectionMemory(d.data)
             for name, d in spec.datasecs.items()

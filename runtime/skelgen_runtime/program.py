@@ -8,7 +8,7 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import AttachError, BPFError, LoadError, describe_errno
 from .link.auto import MANUAL_METHODS, auto_attach
@@ -24,11 +24,15 @@ from .link.sockmap import attach_sockmap
 from .link.tc import attach_netkit, attach_tcx
 from .link.tracing import attach_raw_tracepoint, attach_trace
 from .link.uprobe import attach_uprobe, attach_uprobe_multi
+from .link.usdt_manager import UsdtManager
 from .link.xdp import attach_xdp
 from .maps.map import Map
 from .obj.spec import ProgramSpec
 from .sys import attr as a, commands as cmd
 from .uapi.bpf import AttachType, ProgType
+
+if TYPE_CHECKING:
+    from .link.usdt import UsdtLink
 
 L = TypeVar("L", bound=Link)
 
@@ -59,8 +63,10 @@ class TestRunResult:
 class Program:
     """One program of an object."""
 
-    def __init__(self, spec: ProgramSpec) -> None:
+    def __init__(self, spec: ProgramSpec, usdt_manager: UsdtManager) -> None:
         self.spec = spec
+        #: The USDT state of the program's object (its spec maps and spec ids).
+        self.usdt_manager = usdt_manager
         self._fd: int | None = None
         # Every link made from this program, kept until detached: a link the caller
         # drops stays attached (as in libbpf) and the object's destroy() releases it.
@@ -229,6 +235,23 @@ class Program:
         """Many functions of ``binary`` on one link: a glob pattern or a list of names
         and file offsets; ``retprobe`` defaults to what the section says."""
         return self._own(attach_uprobe_multi(self, binary, functions, pid, retprobe))
+
+    def attach_usdt(
+        self,
+        binary: str,
+        provider: str,
+        name: str,
+        pid: int = -1,
+        cookie: int = 0,
+        legacy: bool = False,
+    ) -> UsdtLink:
+        """Every site of USDT probe ``provider:name`` in ``binary`` (a path, a library
+        name or a program on $PATH) on one link; ``pid`` -1 for every process, 0 for
+        this one.  ``bpf_usdt_cookie()`` returns ``cookie``; ``legacy`` makes the
+        uprobes through tracefs."""
+        from .link.usdt import attach_usdt  # loaded when first used
+
+        return self._own(attach_usdt(self, binary, provider, name, pid, cookie, legacy))
 
     def attach_perf_event(self, perf_fd: int) -> Link:
         """Attach to an open perf event; the link then owns ``perf_fd``."""

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // USDT programs reading their arguments through libbpf's usdt.bpf.h: the probes of
-// tests/kernel/usdt_target.c (attached by hand) and Python's function__entry
-// (attached from the section name).
+// tests/kernel/usdt_target.c (attached by hand) and CPython's garbage collector
+// (attached from the section names).
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -81,20 +81,28 @@ int BPF_USDT(on_guarded, int round)
 	return 0;
 }
 
-// Python's function__entry(filename, funcname, lineno), which CPython only reaches
-// while its semaphore is raised.
-char python_function[32];
-__s64 python_line = 0;
-__u64 python_hits = 0;
+// CPython's gc__start(generation) and gc__done(collected), which it only reaches
+// while their semaphores are raised; the first reads its argument from the stack.
+__s64 python_gc_generation = -1;
+__s64 python_gc_collected = -1;
+__u64 python_gc_hits = 0;
 
-SEC("usdt//usr/bin/python3:python:function__entry")
-int BPF_USDT(on_python_entry, const char *filename, const char *funcname, int lineno)
+SEC("usdt//usr/bin/python3:python:gc__start")
+int BPF_USDT(on_python_gc_start, int generation)
 {
 	if ((bpf_get_current_pid_tgid() >> 32) != target_tgid)
 		return 0;
-	bpf_probe_read_user_str(python_function, sizeof(python_function), funcname);
-	python_line = lineno;
-	__sync_fetch_and_add(&python_hits, 1);
+	python_gc_generation = generation;
+	__sync_fetch_and_add(&python_gc_hits, 1);
+	return 0;
+}
+
+SEC("usdt//usr/bin/python3:python:gc__done")
+int BPF_USDT(on_python_gc_done, long collected)
+{
+	if ((bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	python_gc_collected = collected;
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  *
  * usage: libbpf_harness OBJ [--run PROG]... [--load-only-prog PROG]...
  *                           [--time N] [--dump-insns] [--verbose]
+ *                           [--attach-usdt PROG:BINARY:PROVIDER:NAME [--usdt-cookie N]]
  *
  * Output (stdout, one JSON document):
  *   {
@@ -15,6 +16,8 @@
  *                   "insn_cnt", "insns" (hex, with --dump-insns)}],
  *     "runs": [{"name", "ok", "retval", "errno"}],
  *     "datasecs": {".bss": "hex", ".data": "hex", ".kconfig": "hex", ...},
+ *     "usdt": {"ok", "errno", "specs": ["hex", ...]}      (with --attach-usdt:
+ *              the first USDT_SPECS_SHOWN values of __bpf_usdt_specs while attached)
  *     "time": {"n", "mean_us", "min_us", "max_us", "failures"} (with --time)
  *   }
  *
@@ -36,6 +39,7 @@
 
 #define MAX_RAW_TP_ARGS 12 /* MAX_BPF_FUNC_ARGS in the kernel */
 #define PKT_LEN 64
+#define USDT_SPECS_SHOWN 16
 
 struct options {
 	const char *obj_path;
@@ -46,6 +50,8 @@ struct options {
 	long time_reps;
 	bool dump_insns;
 	bool verbose;
+	char *usdt; /* PROG:BINARY:PROVIDER:NAME, split in place */
+	unsigned long long usdt_cookie;
 };
 
 static bool g_verbose;
@@ -269,6 +275,49 @@ static void print_datasecs(struct bpf_object *obj, bool loaded)
 	fputs("}", stdout);
 }
 
+/* Attach one USDT program through libbpf and show the specs libbpf wrote. */
+static void print_usdt(struct bpf_object *obj, const struct options *opt)
+{
+	char *prog_name = opt->usdt, *binary, *provider, *name;
+	LIBBPF_OPTS(bpf_usdt_opts, uopts, .usdt_cookie = opt->usdt_cookie);
+	struct bpf_program *prog;
+	struct bpf_link *link = NULL;
+	struct bpf_map *specs;
+	int err = 0, key;
+
+	binary = strchr(prog_name, ':');
+	provider = binary ? strchr(binary + 1, ':') : NULL;
+	name = provider ? strchr(provider + 1, ':') : NULL;
+	if (!name)
+		usage("libbpf_harness");
+	*binary++ = *provider++ = *name++ = '\0';
+	prog = bpf_object__find_program_by_name(obj, prog_name);
+	specs = bpf_object__find_map_by_name(obj, "__bpf_usdt_specs");
+	if (!prog || !specs) {
+		err = ENOENT;
+	} else {
+		link = bpf_program__attach_usdt(prog, -1, binary, provider, name, &uopts);
+		if (!link)
+			err = errno;
+	}
+	printf(",\n\"usdt\": {\"ok\": %s, \"errno\": %d, \"specs\": [", err ? "false" : "true",
+	       err);
+	for (key = 0; !err && key < USDT_SPECS_SHOWN; key++) {
+		size_t size = bpf_map__value_size(specs);
+		void *buf = calloc(1, size);
+
+		if (!buf || bpf_map_lookup_elem(bpf_map__fd(specs), &key, buf)) {
+			perror("usdt specs");
+			exit(1);
+		}
+		fputs(key ? ", " : "", stdout);
+		json_hex(buf, size);
+		free(buf);
+	}
+	fputs("]}", stdout);
+	bpf_link__destroy(link);
+}
+
 static double now_us(void)
 {
 	struct timespec ts;
@@ -335,6 +384,10 @@ static void parse_args(int argc, char **argv, struct options *opt)
 				usage(argv[0]);
 		} else if (strcmp(arg, "--dump-insns") == 0) {
 			opt->dump_insns = true;
+		} else if (strcmp(arg, "--attach-usdt") == 0 && has_value) {
+			opt->usdt = argv[++i];
+		} else if (strcmp(arg, "--usdt-cookie") == 0 && has_value) {
+			opt->usdt_cookie = strtoull(argv[++i], NULL, 0);
 		} else if (strcmp(arg, "--verbose") == 0) {
 			opt->verbose = true;
 		} else if (arg[0] == '-' || opt->obj_path) {
@@ -381,6 +434,8 @@ int main(int argc, char **argv)
 		print_runs(obj, &opt, !err);
 		fputs(",\n", stdout);
 		print_datasecs(obj, !err);
+		if (opt.usdt && !err)
+			print_usdt(obj, &opt);
 		bpf_object__close(obj);
 	}
 	if (opt.time_reps)

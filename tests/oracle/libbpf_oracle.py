@@ -65,6 +65,10 @@ class LibbpfResult:
     pid: int = 0
     libbpf_version: str = ""
     stderr: str = ""
+    # With attach_usdt: the attach's errno (0: attached) and the first values of
+    # __bpf_usdt_specs while it was attached.
+    usdt_errno: int | None = None
+    usdt_specs: list[bytes] = field(default_factory=list)
 
     def fd_ok(self, name: str) -> bool:
         return self.programs[name].fd_ok
@@ -198,11 +202,15 @@ def run_libbpf(
     dump_insns: bool = False,
     preexec: Callable[[], None] | None = None,
     timeout: float = 120.0,
+    attach_usdt: str | None = None,
+    usdt_cookie: int = 0,
 ) -> LibbpfResult:
     """Load *obj* with libbpf, test-run the programs in *run*, dump global data.
 
     *load_only*, when not empty, turns autoload off for every other program.
     *preexec* runs in the harness process before exec (see subprocess).
+    *attach_usdt* (``PROG:BINARY:PROVIDER:NAME``) attaches a USDT program for every
+    process with *usdt_cookie* and reports the specs libbpf wrote.
     """
     args = [str(obj)]
     for name in run:
@@ -211,8 +219,11 @@ def run_libbpf(
         args += ["--load-only-prog", name]
     if dump_insns:
         args.append("--dump-insns")
+    if attach_usdt is not None:
+        args += ["--attach-usdt", attach_usdt, "--usdt-cookie", str(usdt_cookie)]
     doc, stderr = _run_harness(args, harness, preexec, timeout)
     runs = doc.get("runs", [])
+    usdt = doc.get("usdt")
     return LibbpfResult(
         load_ok=doc["load"] == "ok",
         errno=int(doc.get("errno", 0)),
@@ -224,6 +235,8 @@ def run_libbpf(
         pid=int(doc.get("pid", 0)),
         libbpf_version=str(doc.get("libbpf_version", "")),
         stderr=stderr,
+        usdt_errno=None if usdt is None else int(usdt["errno"]),
+        usdt_specs=[] if usdt is None else [bytes.fromhex(v) for v in usdt["specs"]],
     )
 
 

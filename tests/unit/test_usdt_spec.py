@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from skelgen_runtime import AttachError, BPFObject
+from skelgen_runtime.usdt import SPECS_MAP
 from skelgen_runtime.usdt.args import Arg, ArgKind, parse_args
-from skelgen_runtime.usdt.spec import SPECS_MAP, SpecLayout
+from skelgen_runtime.usdt.spec import SpecLayout
 
 EXACT_ARGS = (
     "-8@%rax -4@%ebx 2@%cx -1@%dl 8@%r12 -4@%r13d -2@%r14w 1@%r15b "

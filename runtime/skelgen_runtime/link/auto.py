@@ -21,6 +21,7 @@ from .link import Link
 from .perf_event import attach_tracepoint
 from .tracing import attach_raw_tracepoint, attach_trace
 from .uprobe import attach_uprobe, attach_uprobe_multi
+from .usdt_manager import UsdtProgram
 
 
 def _auto_tracepoint(program: AttachableProgram, target: str) -> Link:
@@ -71,17 +72,14 @@ def _auto_uprobe_multi(program: AttachableProgram, target: str) -> Link:
     return attach_uprobe_multi(program, parsed.binary, parsed.function.name)
 
 
-def _not_supported(program: AttachableProgram, target: str) -> Link:
-    raise attach_error(
-        program,
-        section_kind(program),
-        target,
-        "this kind of attachment is not supported by skelgen_runtime yet",
-        errno.EOPNOTSUPP,
-    )
+def _auto_usdt(program: UsdtProgram, target: str) -> Link:
+    from .usdt import attach_usdt, parse_usdt_target  # loaded when first used
+
+    binary, provider, name = parse_usdt_target(program, target)
+    return attach_usdt(program, binary, provider, name)
 
 
-_AUTO: dict[AttachKind, Callable[[AttachableProgram, str], Link]] = {
+_AUTO: dict[AttachKind, Callable[[UsdtProgram, str], Link]] = {
     AttachKind.TRACEPOINT: _auto_tracepoint,
     AttachKind.RAW_TRACEPOINT: attach_raw_tracepoint,
     AttachKind.TRACING: lambda program, _target: attach_trace(program),
@@ -96,7 +94,7 @@ _AUTO: dict[AttachKind, Callable[[AttachableProgram, str], Link]] = {
         program, target
     ),
     AttachKind.UPROBE_MULTI: _auto_uprobe_multi,
-    AttachKind.USDT: _not_supported,
+    AttachKind.USDT: _auto_usdt,
 }
 
 # What to call for kinds whose section cannot say where to attach.
@@ -108,6 +106,7 @@ MANUAL_METHODS: dict[AttachKind, str] = {
     AttachKind.KPROBE_MULTI: "attach_kprobe_multi(pattern)",
     AttachKind.UPROBE: "attach_uprobe(binary, function)",
     AttachKind.UPROBE_MULTI: "attach_uprobe_multi(binary, pattern)",
+    AttachKind.USDT: "attach_usdt(binary, provider, name)",
     AttachKind.PERF_EVENT: "attach_perf_event(perf_fd)",
     AttachKind.XDP: "attach_xdp(interface)",
     AttachKind.TCX: "attach_tcx(interface)",
@@ -124,7 +123,7 @@ MANUAL_METHODS: dict[AttachKind, str] = {
 }
 
 
-def auto_attach(program: AttachableProgram) -> Link | None:
+def auto_attach(program: UsdtProgram) -> Link | None:
     """Attach as the section name says, or return None when it says nothing usable
     (no target, or a kind that needs a caller's argument such as an interface)."""
     kind = program.spec.kind

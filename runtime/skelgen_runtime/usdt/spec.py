@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from ..btf import types as t
 from ..btf.btf import AbstractBtf
 from ..errors import AttachError
+from . import SPECS_MAP
 from .args import Arg, ArgKind
 
-SPECS_MAP = "__bpf_usdt_specs"
-IP_TO_SPEC_ID_MAP = "__bpf_usdt_ip_to_spec_id"
 _ARG_FIELDS = ("val_off", "arg_type", "reg_off", "arg_signed", "arg_bitshift")
 _SIB_FIELDS = ("idx_reg_off", "scale_bitshift")
 
