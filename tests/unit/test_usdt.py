@@ -408,3 +408,15 @@ def test_absolute_addresses_from_proc_maps() -> None:
     assert absolute_address(segments, 0x1271) == 0x5581D2A3D271
     assert absolute_address(segments, 0x2000) is None
     assert mapped_segments(MAPS, "/tmp/t/nothing") == []
+
+
+@needs_toolchain
+def test_corrupt_program_headers(targets: dict[str, Path], tmp_path: Path) -> None:
+    # An ELF header whose program header table lies beyond any file offset.
+    data = bytearray(targets["pie"].read_bytes())
+    data[32:40] = (1 << 63).to_bytes(8, "little")  # e_phoff
+    path = tmp_path / "corrupt"
+    path.write_bytes(bytes(data))
+    with pytest.raises(AttachError, match="not a usable ELF file") as info:
+        load_binary(path)
+    assert "\n" not in str(info.value)

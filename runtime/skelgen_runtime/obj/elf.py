@@ -55,7 +55,8 @@ STV_HIDDEN = 2
 _OPCODE_CALL = 0x85
 _OPCODE_LD_IMM64 = 0x18
 _POINTER_SIZE = 8  # of the BPF target: one .values slot
-_CORRUPT = (
+# What pyelftools raises on a truncated or corrupt file (a huge offset: OverflowError).
+CORRUPT_ELF_ERRORS = (
     ELFError,
     ELFParseError,
     struct.error,
@@ -63,6 +64,7 @@ _CORRUPT = (
     IndexError,
     KeyError,
     TypeError,
+    OverflowError,
 )
 
 
@@ -93,7 +95,7 @@ def read_object(data: bytes, name: str, origin: str = "<bytes>") -> ObjectSpec:
         if message.startswith(origin):
             raise
         raise ObjectError(f"{origin}: {message}") from None
-    except _CORRUPT as exc:
+    except CORRUPT_ELF_ERRORS as exc:
         raise ObjectError(f"{origin}: truncated or corrupt ELF file ({exc})") from None
 
 

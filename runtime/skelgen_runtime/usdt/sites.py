@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from ..errors import AttachError
+from ..obj.elf import CORRUPT_ELF_ERRORS
 from .notes import NOTE_SECTION, Note, parse_notes
 
 BASE_SECTION = ".stapsdt.base"
@@ -141,7 +141,7 @@ def read_binary(stream: BinaryIO, path: str) -> UsdtBinary:
             key=lambda s: s.start,
         )
         shared = elf["e_type"] == "ET_DYN"
-    except ELFError as exc:
+    except CORRUPT_ELF_ERRORS as exc:
         raise _unusable(path, f"not a usable ELF file: {exc}") from None
     if not segments:
         raise _unusable(path, "no PT_LOAD segments")
