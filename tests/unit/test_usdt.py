@@ -8,6 +8,7 @@ ships.  Hand-made note bytes cover what no compiler writes.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 from skelgen_runtime import AttachError
+from skelgen_runtime.link.usdt import maps_path
 from skelgen_runtime.usdt.args import PT_REGS_OFFSETS, Arg, ArgKind, parse_args
 from skelgen_runtime.usdt.notes import Note, parse_description, parse_notes
 from skelgen_runtime.usdt.sites import (
@@ -408,6 +410,14 @@ def test_absolute_addresses_from_proc_maps() -> None:
     assert absolute_address(segments, 0x1271) == 0x5581D2A3D271
     assert absolute_address(segments, 0x2000) is None
     assert mapped_segments(MAPS, "/tmp/t/nothing") == []
+
+
+def test_paths_as_proc_maps_names_them(tmp_path: Path) -> None:
+    # A binary reached through a process's root (a container's) is named from there.
+    assert maps_path(77, "/proc/77/root/usr/bin/app") == "/usr/bin/app"
+    link = tmp_path / "link"
+    link.symlink_to("/bin/true")
+    assert maps_path(77, str(link)) == os.path.realpath("/bin/true")
 
 
 @needs_toolchain

@@ -49,7 +49,7 @@ class UsdtLink(Link):
         self.uprobes = tuple(uprobes)
 
 
-def _process_path(pid: int, path: str) -> str:
+def maps_path(pid: int, path: str) -> str:
     """How ``/proc/PID/maps`` names ``path``: its real path, inside the process's root
     when ``path`` went through ``/proc/PID/root``."""
     root = f"/proc/{pid}/root/"
@@ -70,7 +70,7 @@ def _address_args(usdt: UsdtBinary, sites: list[Site], pid: int) -> dict[int, st
             errno=errno.EOPNOTSUPP,
         )
     with open(f"/proc/{pid}/maps") as f:
-        segments = mapped_segments(f.read(), _process_path(pid, usdt.path))
+        segments = mapped_segments(f.read(), maps_path(pid, usdt.path))
     out = {}
     for site in sites:
         address = absolute_address(segments, site.offset)
