@@ -7,10 +7,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
 import pytest
+from elftools.elf.elffile import ELFFile
 from skelgen_runtime import AttachError
 from skelgen_runtime.kernel.probes import kernel_function_names, legacy_event_name
 from skelgen_runtime.link.binaries import (
@@ -159,6 +161,24 @@ def test_missing_function_and_non_elf(
         function_offset(str(text), "main")
     with pytest.raises(AttachError, match="no such file"):
         find_binary(str(tmp_path / "missing"))
+
+
+def test_a_symbol_table_offset_past_any_file_is_an_attach_error(
+    binaries: dict[str, Path], tmp_path: Path
+) -> None:
+    """pyelftools raises ValueError for an offset no file can have."""
+    data = bytearray(binaries["pie"].read_bytes())
+    with binaries["pie"].open("rb") as f:
+        elf = ELFFile(f)
+        index = next(
+            i for i, s in enumerate(elf.iter_sections()) if s.name == ".dynsym"
+        )
+        header = elf["e_shoff"] + index * elf["e_shentsize"]
+    struct.pack_into("<Q", data, header + 24, 1 << 63)  # sh_offset
+    broken = tmp_path / "broken"
+    broken.write_bytes(data)
+    with pytest.raises(AttachError, match="not a usable ELF file"):
+        function_offset(str(broken), "main")
 
 
 def test_libraries_are_found_like_the_dynamic_linker(

@@ -18,11 +18,11 @@ import subprocess
 import sysconfig
 from dataclasses import dataclass
 
-from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
 from ..errors import AttachError
+from ..obj.elf import CORRUPT_ELF_ERRORS
 
 _MULTIARCH = sysconfig.get_config_var("MULTIARCH") or f"{platform.machine()}-linux-gnu"
 # Where the dynamic linker looks when neither LD_LIBRARY_PATH nor its cache has a library.
@@ -219,7 +219,7 @@ def _function_tables(path: str, order: tuple[str, ...]) -> list[list[_Function]]
         raise AttachError(
             f"uprobe binary {path}: {exc.strerror}", errno=exc.errno or 0
         ) from None
-    except ELFError as exc:
+    except CORRUPT_ELF_ERRORS as exc:
         raise AttachError(
             f"uprobe binary {path} is not a usable ELF file: {exc}", errno=errno.ENOEXEC
         ) from None
