@@ -1,7 +1,14 @@
-"""The ``skelgen`` command: ``skelgen prog.bpf.o -o prog_skel.py``.
+"""The ``skelgen`` command.
 
-Bad input gives one line on stderr and a non-zero exit; the output file is written
-atomically, so a failure never leaves a half-written module behind.
+* ``skelgen prog.bpf.o -o prog_skel.py`` — a module from a compiled object;
+* ``skelgen compile prog.bpf.c -o prog_skel.py [-- clang flags]`` — compile with
+  clang against a vmlinux.h of the running kernel, then the same;
+* ``skelgen vmlinux -o vmlinux.h`` — that header alone (no bpftool needed).
+
+An object file literally named ``compile`` or ``vmlinux`` is given as
+``./compile``.  Bad input gives one line on stderr and exit status 1 (after
+clang's own diagnostics when a compile fails); outputs are written atomically,
+so a failure never leaves a half-written file behind.
 """
 
 from __future__ import annotations
@@ -12,21 +19,22 @@ import sys
 import tempfile
 from pathlib import Path
 
-from skelgen_runtime.errors import BPFError
+from skelgen_runtime.btf import Btf
 from skelgen_runtime.obj.elf import object_name_from_path, read_object
+from skelgen_runtime.errors import BPFError
+from skelgen_runtime.kernel.btf import VMLINUX_BTF, read_btf_bytes
 
 from . import __version__
+from .c_header import c_header
+from .compile import CompileError, compile_bpf
 from .ctypes_emit import GeneratorError
 from .module import Options, generate
 from .naming import identifier
 
+SUBCOMMANDS = ("compile", "vmlinux")
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="skelgen",
-        description="Generate a typed Python skeleton from a compiled eBPF object.",
-    )
-    parser.add_argument("object", help="the BPF object (clang -g -O2 -target bpf)")
+
+def _add_generator_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", help="the module to write (default: stdout)")
     parser.add_argument("--name", help="object name (default: file name without .o)")
     parser.add_argument(
@@ -51,12 +59,67 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--all-types", action="store_true", help="emit every named type of the object"
     )
+
+
+def _btf_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--btf",
+        default=VMLINUX_BTF,
+        metavar="PATH",
+        help=f"kernel BTF: raw, or an ELF file with .BTF (default: {VMLINUX_BTF})",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="skelgen",
+        description="Generate a typed Python skeleton from a compiled eBPF object.",
+        epilog="Also: 'skelgen compile SRC.bpf.c ...' (compile, then generate) and"
+        " 'skelgen vmlinux ...' (write vmlinux.h); see 'skelgen compile --help'.",
+    )
+    parser.add_argument("object", help="the BPF object (clang -g -O2 -target bpf)")
+    _add_generator_options(parser)
     parser.add_argument("--version", action="version", version=f"skelgen {__version__}")
     return parser
 
 
-def run(args: argparse.Namespace) -> None:
-    path = Path(args.object)
+def _compile_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="skelgen compile",
+        description="Compile a BPF C source with clang against a vmlinux.h of the"
+        " kernel's BTF (no bpftool needed), then generate its skeleton.",
+        epilog="Flags after '--' go to clang (e.g. -- -I include -DDEBUG).",
+    )
+    parser.add_argument("source", help="the BPF C source (prog.bpf.c)")
+    _add_generator_options(parser)
+    parser.add_argument(
+        "--clang",
+        metavar="PATH",
+        help="the compiler (default: $CLANG, clang-19, clang)",
+    )
+    _btf_option(parser)
+    parser.add_argument(
+        "--keep-object",
+        metavar="PATH",
+        help="write the compiled object there (default: a temporary file)",
+    )
+    return parser
+
+
+def _vmlinux_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="skelgen vmlinux",
+        description="Write the C header of a BTF (vmlinux.h), as"
+        " 'bpftool btf dump file BTF format c' does.",
+    )
+    _btf_option(parser)
+    parser.add_argument("-o", "--output", help="the header to write (default: stdout)")
+    return parser
+
+
+def run(args: argparse.Namespace, path: Path | None = None) -> None:
+    """Generate the module of the object ``path`` (default: ``args.object``)."""
+    path = path or Path(args.object)
     try:
         elf = path.read_bytes()
     except OSError as exc:
@@ -79,17 +142,46 @@ def run(args: argparse.Namespace) -> None:
         all_types=args.all_types,
         event_types=event_types,
     )
-    source = generate(spec, elf, options)
-    if args.output is None:
-        sys.stdout.write(source)
+    _write(args.output, generate(spec, elf, options))
+
+
+def run_compile(args: argparse.Namespace, clang_flags: list[str]) -> None:
+    source = Path(args.source)
+    if args.no_embed and args.keep_object is None:
+        raise BPFError("--no-embed needs --keep-object: the module reads the object")
+    object_name = source.name.removesuffix(".c") + ".o"
+    with tempfile.TemporaryDirectory(prefix="skelgen-") as scratch:
+        obj = Path(args.keep_object or Path(scratch) / object_name)
+        warnings = compile_bpf(
+            source, obj, clang=args.clang, btf_path=args.btf, extra_flags=clang_flags
+        )
+        sys.stderr.write(warnings)
+        # named after the source, wherever the object is kept
+        args.name = args.name or object_name_from_path(object_name)
+        run(args, obj)
+
+
+def run_vmlinux(args: argparse.Namespace) -> None:
+    data = read_btf_bytes(args.btf)
+    _write(args.output, c_header(Btf.from_bytes(data)))
+
+
+def _write(output: str | None, text: str) -> None:
+    if output is None:
+        sys.stdout.write(text)
     else:
-        write_atomically(Path(args.output), source)
+        write_atomically(Path(output), text)
 
 
 def write_atomically(path: Path, text: str) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp's 0600 would make the output private; give it what
+        # ``open(path, "w")`` would (the single-threaded CLI may read the umask)
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)
@@ -99,9 +191,26 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    if command == "compile":
+        ours, clang_flags = _split_at_dashes(argv[1:])
+        args = _compile_parser().parse_args(ours)
+    elif command == "vmlinux":
+        args = _vmlinux_parser().parse_args(argv[1:])
+    else:
+        args = _parser().parse_args(argv)
     try:
-        run(args)
+        if command == "compile":
+            run_compile(args, clang_flags)
+        elif command == "vmlinux":
+            run_vmlinux(args)
+        else:
+            run(args)
+    except CompileError as exc:
+        sys.stderr.write(exc.diagnostics)
+        print(f"skelgen: {exc}", file=sys.stderr)
+        return 1
     except (BPFError, GeneratorError) as exc:
         print(f"skelgen: {exc}", file=sys.stderr)
         return 1
@@ -112,3 +221,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     return 0
+
+
+def _split_at_dashes(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``A -- B`` into our arguments and the compiler's."""
+    if "--" not in argv:
+        return argv, []
+    at = argv.index("--")
+    return argv[:at], argv[at + 1 :]

@@ -48,12 +48,12 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MemberLayout", "OracleError", "TypeLayout", "c_layouts"]
+__all__ = ["MemberLayout", "OracleError", "TypeLayout", "c_layouts", "header_layouts"]
 
 
 class OracleError(RuntimeError):
@@ -543,9 +543,6 @@ def c_layouts(
     ``oracle.c``, ``oracle``), which helps when a layout looks wrong.
     """
     obj_path = Path(obj_path).resolve()
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-
     btf = _Btf(json.loads(_run([bpftool, "-j", "btf", "dump", "file", str(obj_path)])))
     header = _run([bpftool, "btf", "dump", "file", str(obj_path), "format", "c"])
     skeleton = _run([bpftool, "gen", "skeleton", str(obj_path)])
@@ -554,7 +551,51 @@ def c_layouts(
     probes = _type_probes(btf, header)
     datasec_probes, definitions = _datasec_probes(btf, skeleton)
     probes += datasec_probes
+    return _run_probes(header, probes, definitions, Path(workdir), cc)
 
+
+def header_layouts(
+    btf_path: Path,
+    header: str,
+    workdir: Path,
+    *,
+    keep: Callable[[str], bool] = lambda key: True,
+    fix_enum_sizes: bool = False,
+    bpftool: str = "bpftool",
+    cc: str = "gcc",
+) -> dict[str, TypeLayout]:
+    """Return the gcc-computed layout of the structs and unions of the BTF in
+    ``btf_path`` (an object or raw BTF such as ``/sys/kernel/btf/vmlinux``) as
+    ``header`` defines them; ``keep(key)`` chooses which (keys ``"struct foo"``,
+    ``"union foo"``).  To compare two headers of one BTF: only tags whose name
+    is unique are probed, as no header renames those.  ``fix_enum_sizes``
+    gives the enums of an older bpftool's header their BTF size first.
+    """
+    btf = _Btf(json.loads(_run([bpftool, "-j", "btf", "dump", "file", str(btf_path)])))
+    if fix_enum_sizes:
+        header = _fix_enum_sizes(header, btf)
+    tags = [i for i in btf.ids() if btf.kind(i) in _TAG_KEYWORD and btf.name(i)]
+    counts: dict[str, int] = {}
+    for type_id in tags:
+        counts[btf.name(type_id)] = counts.get(btf.name(type_id), 0) + 1
+    probes = []
+    for type_id in tags:
+        keyword = _TAG_KEYWORD[btf.kind(type_id)]
+        key = f"{keyword} {btf.name(type_id)}"
+        if keyword != "enum" and counts[btf.name(type_id)] == 1 and keep(key):
+            members = _aggregate_members(btf, type_id)
+            probes.append(_Probe(key, key, btf.size(type_id), members))
+    return _run_probes(header, probes, [], Path(workdir), cc)
+
+
+def _run_probes(
+    header: str,
+    probes: Sequence[_Probe],
+    definitions: Sequence[str],
+    workdir: Path,
+    cc: str,
+) -> dict[str, TypeLayout]:
+    workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "btf_types.h").write_text(header)
     (workdir / "oracle.c").write_text(_c_program(probes, definitions))
     # gnu11: C23 would make "bool"/"true" keywords that BTF may use as names.

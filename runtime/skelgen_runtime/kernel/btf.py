@@ -42,9 +42,7 @@ def load_btf_file(path: str = VMLINUX_BTF) -> LazyBtf:
 
 @functools.lru_cache(maxsize=4)
 def _load_btf_file(path: str, _size: int, _mtime_ns: int, _ino: int) -> LazyBtf:
-    data = _read(path)
-    if data[:4] == b"\x7fELF":
-        data = _btf_section(path, data)
+    data = read_btf_bytes(path)
     try:
         return LazyBtf(data, index=_cached_index(data))
     except ObjectError as exc:
@@ -77,6 +75,12 @@ def _load_module_btf(
         return LazyBtf(_read(path), base=base)
     except ObjectError as exc:
         raise LoadError(f"kernel BTF {path}: {exc}") from None
+
+
+def read_btf_bytes(path: str = VMLINUX_BTF) -> bytes:
+    """The raw BTF in ``path``: the file itself, or an ELF file's ``.BTF`` section."""
+    data = _read(path)
+    return _btf_section(path, data) if data[:4] == b"\x7fELF" else data
 
 
 def _read(path: str) -> bytes:
@@ -124,12 +128,13 @@ def _cached_index(data: bytes) -> BtfIndex | None:
     if stored is not None and check_index(data, stored):
         return stored
     index = LazyBtf(data).index
-    _store(path, index.to_bytes())
+    store_file(path, index.to_bytes())
     return index
 
 
-def _store(path: Path, raw: bytes) -> None:
-    """Write atomically (readers never see half a file); failures only cost speed."""
+def store_file(path: Path, raw: bytes) -> None:
+    """Write a cache file atomically (readers never see half a file); failures
+    only cost speed."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".btf-")
