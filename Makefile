@@ -3,20 +3,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CLANG ?= clang-19
 BUILD := build
-MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(MULTIARCH)
 
 .PHONY: setup demo test lint bench clean
 
 setup:
 	@scripts/setup.sh
 
-$(BUILD)/minimal/minimal.bpf.o: examples/minimal/minimal.bpf.c | setup
+$(BUILD)/minimal/minimal_skel.py: examples/minimal/minimal.bpf.c | setup
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-
-$(BUILD)/minimal/minimal_skel.py: $(BUILD)/minimal/minimal.bpf.o
-	$(VENV)/bin/skelgen $< -o $@
+	$(VENV)/bin/skelgen compile --clang $(CLANG) $< -o $@
 
 demo: setup $(BUILD)/minimal/minimal_skel.py
 	PYTHONPATH=$(BUILD)/minimal $(PY) examples/minimal/app.py

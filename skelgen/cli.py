@@ -19,16 +19,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from skelgen_runtime.btf import Btf
 from skelgen_runtime.obj.elf import object_name_from_path, read_object
 from skelgen_runtime.errors import BPFError
-from skelgen_runtime.kernel.btf import VMLINUX_BTF, read_btf_bytes
+from skelgen_runtime.kernel.btf import VMLINUX_BTF
 
 from . import __version__
-from .c_header import c_header
-from .compile import CompileError, compile_bpf
+from .compile import CompileError, compile_bpf, header_of_btf_file
 from .ctypes_emit import GeneratorError
-from .module import Options, generate
 from .naming import identifier
 
 SUBCOMMANDS = ("compile", "vmlinux")
@@ -119,6 +116,8 @@ def _vmlinux_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, path: Path | None = None) -> None:
     """Generate the module of the object ``path`` (default: ``args.object``)."""
+    from .module import Options, generate  # black is slow to import: only here
+
     path = path or Path(args.object)
     try:
         elf = path.read_bytes()
@@ -162,8 +161,7 @@ def run_compile(args: argparse.Namespace, clang_flags: list[str]) -> None:
 
 
 def run_vmlinux(args: argparse.Namespace) -> None:
-    data = read_btf_bytes(args.btf)
-    _write(args.output, c_header(Btf.from_bytes(data)))
+    _write(args.output, header_of_btf_file(args.btf))
 
 
 def _write(output: str | None, text: str) -> None:
@@ -175,7 +173,12 @@ def _write(output: str | None, text: str) -> None:
 
 def write_atomically(path: Path, text: str) -> None:
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(
+            dir=directory, prefix=f".{path.name}.", suffix=".tmp"
+        )
+    except OSError as exc:  # name the output, not the temporary file
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         # mkstemp's 0600 would make the output private; give it what
         # ``open(path, "w")`` would (the single-threaded CLI may read the umask)

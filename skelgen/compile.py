@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from skelgen_runtime.btf import Btf
+from skelgen_runtime.errors import ObjectError
 from skelgen_runtime.kernel.btf import (
     VMLINUX_BTF,
     cache_dir,
@@ -115,6 +116,16 @@ def multiarch_include(machine: str | None = None) -> Path | None:
     return path if triplet and path.is_dir() else None
 
 
+def header_of_btf_file(btf_path: str, data: bytes | None = None) -> str:
+    """The vmlinux.h of the BTF file ``btf_path`` (whose bytes are ``data``)."""
+    data = read_btf_bytes(btf_path) if data is None else data
+    try:
+        btf = Btf.from_bytes(data)
+    except ObjectError as exc:
+        raise ObjectError(f"BTF {btf_path}: {exc}") from None
+    return c_header(btf)
+
+
 def vmlinux_header(btf_path: str, scratch: Path) -> Path:
     """A directory holding ``vmlinux.h`` for the BTF at ``btf_path``: the cached
     one, else one written now (into the cache, or ``scratch`` without one)."""
@@ -125,7 +136,7 @@ def vmlinux_header(btf_path: str, scratch: Path) -> Path:
         directory = cache / "vmlinux-h" / key[:40]
         if (directory / "vmlinux.h").is_file():
             return directory
-    header = c_header(Btf.from_bytes(data)).encode()
+    header = header_of_btf_file(btf_path, data).encode()
     if cache is not None:
         store_file(directory / "vmlinux.h", header)
         if (directory / "vmlinux.h").is_file():

@@ -15,13 +15,14 @@ from skelgen_runtime import BPFObject, ObjectError
 
 
 def skelgen(
-    *args: str | Path, cwd: Path | None = None
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "skelgen", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,
+        env=env,
         check=False,
     )
 
