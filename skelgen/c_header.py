@@ -33,8 +33,7 @@ from __future__ import annotations
 from skelgen_runtime.btf import types as bt
 from skelgen_runtime.btf.btf import AbstractBtf
 
-from .c_decl import MODIFIERS as _MODIFIERS
-from .c_decl import Declarations, tag_keyword
+from .c_decl import MODIFIERS as _MODIFIERS, Declarations, tag_keyword
 from .ctypes_emit import GeneratorError
 
 POINTER_SIZE = 8

@@ -19,12 +19,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from skelgen_runtime.obj.elf import object_name_from_path, read_object
 from skelgen_runtime.errors import BPFError
-from skelgen_runtime.kernel.btf import VMLINUX_BTF
+from skelgen_runtime.obj.elf import object_name_from_path, read_object
 
 from . import __version__
-from .compile import CompileError, compile_bpf, header_of_btf_file
+from .compile import VMLINUX_BTF, CompileError, compile_bpf, header_of_btf_file
 from .ctypes_emit import GeneratorError
 from .naming import identifier
 

@@ -21,17 +21,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from skelgen_runtime.btf import Btf
+from skelgen_runtime.cache import cache_dir, store_file
 from skelgen_runtime.errors import ObjectError
-from skelgen_runtime.kernel.btf import (
-    VMLINUX_BTF,
-    cache_dir,
-    read_btf_bytes,
-    store_file,
-)
+from skelgen_runtime.obj.elf import btf_bytes
 
 from . import __version__
 from .c_header import c_header
 
+VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
 CLANG_CANDIDATES = ("clang-19", "clang")
 BPF_FLAGS = ("-g", "-O2", "-target", "bpf")
 
@@ -116,9 +113,19 @@ def multiarch_include(machine: str | None = None) -> Path | None:
     return path if triplet and path.is_dir() else None
 
 
+def read_btf_file(path: str) -> bytes:
+    """The raw BTF of a file: raw BTF itself, or an ELF file's ``.BTF`` section."""
+    try:
+        return btf_bytes(Path(path).read_bytes())
+    except OSError as exc:
+        raise ObjectError(f"BTF {path}: {exc.strerror or exc}") from None
+    except ObjectError as exc:
+        raise ObjectError(f"BTF {path}: {exc}") from None
+
+
 def header_of_btf_file(btf_path: str, data: bytes | None = None) -> str:
     """The vmlinux.h of the BTF file ``btf_path`` (whose bytes are ``data``)."""
-    data = read_btf_bytes(btf_path) if data is None else data
+    data = read_btf_file(btf_path) if data is None else data
     try:
         btf = Btf.from_bytes(data)
     except ObjectError as exc:
@@ -129,7 +136,7 @@ def header_of_btf_file(btf_path: str, data: bytes | None = None) -> str:
 def vmlinux_header(btf_path: str, scratch: Path) -> Path:
     """A directory holding ``vmlinux.h`` for the BTF at ``btf_path``: the cached
     one, else one written now (into the cache, or ``scratch`` without one)."""
-    data = read_btf_bytes(btf_path)
+    data = read_btf_file(btf_path)
     key = hashlib.sha256(data + f"\0skelgen {__version__}".encode()).hexdigest()
     cache = cache_dir()
     if cache is not None:
@@ -137,10 +144,8 @@ def vmlinux_header(btf_path: str, scratch: Path) -> Path:
         if (directory / "vmlinux.h").is_file():
             return directory
     header = header_of_btf_file(btf_path, data).encode()
-    if cache is not None:
-        store_file(directory / "vmlinux.h", header)
-        if (directory / "vmlinux.h").is_file():
-            return directory
+    if cache is not None and store_file(directory / "vmlinux.h", header):
+        return directory
     (scratch / "vmlinux.h").write_bytes(header)
     return scratch
 

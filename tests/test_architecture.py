@@ -174,15 +174,17 @@ sys.addaudithook(
 """
 
 
+@pytest.mark.parametrize("command", [[], ["vmlinux", "--btf"]])
 def test_the_generator_makes_no_syscall_through_ctypes(
-    build_bpf: Callable[[str], Path], tmp_path: Path
+    command: list[str], build_bpf: Callable[[str], Path], tmp_path: Path
 ) -> None:
-    """Run the generator with an audit hook: no C function is looked up and the
-    syscall layer is never imported."""
+    """Run the generator (and the C header writer) with an audit hook: no C
+    function is looked up and the syscall layer is never imported."""
     obj = build_bpf("globals")
+    args = [*command, str(obj), "-o", str(tmp_path / "out")]
     script = _AUDIT_C_LOOKUPS + f"""
 from skelgen.cli import main
-code = main([{str(obj)!r}, "-o", {str(tmp_path / "skel.py")!r}])
+code = main({args!r})
 assert code in (0, None), code
 assert not calls, calls
 layers = sorted(m for m in sys.modules if m.startswith("skelgen_runtime.sys"))
@@ -192,7 +194,7 @@ assert not layers, layers
         [sys.executable, "-c", script], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "skel.py").exists()
+    assert (tmp_path / "out").exists()
 
 
 def test_the_audit_hook_sees_the_syscall_layer() -> None:

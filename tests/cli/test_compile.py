@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import BPF_SOURCES, import_file, require
 from libbpf_oracle import VMLINUX_BTF, find_clang
-from test_cli import assert_one_line_error
-from test_cli import skelgen as run_skelgen
+from test_cli import assert_one_line_error, skelgen as run_skelgen
 
 from skelgen.compile import CompileError, clang_command, target_arch
 

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import require
 from libbpf_oracle import find_clang
-from skelgen_runtime.btf import Btf
-from skelgen_runtime.btf import types as bt
+from skelgen_runtime.btf import Btf, types as bt
 
 from skelgen.c_decl import declaration
 from skelgen.c_header import c_header

@@ -22,10 +22,9 @@ import pytest
 from c_layout import TypeLayout, header_layouts
 from conftest import BPF_SOURCES, _multiarch_include, require
 from libbpf_oracle import VMLINUX_BTF, compile_bpf
-from skelgen_runtime.btf import Btf
-from skelgen_runtime.btf import types as bt
+from skelgen_runtime.btf import Btf, types as bt
 from skelgen_runtime.btf.lazy import LazyBtf
-from skelgen_runtime.elf import read_object_file
+from skelgen_runtime.obj.elf import read_object_file
 
 from skelgen.c_decl import type_name
 from skelgen.c_header import c_header

@@ -3,27 +3,22 @@
 Kernel BTF is read as :class:`~.btf.lazy.LazyBtf`: types are decoded when used.
 Its index (one pass over ~130k records, ~0.1 s) is kept twice: per process for as
 long as the file is unchanged, and on disk keyed by the SHA-256 of the BTF bytes,
-so that a new process pays a few milliseconds.  The disk cache lives in
-``$SKELGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/skelgen-runtime``, else
-``~/.cache/skelgen-runtime``; where it cannot be written, nothing is cached.
+so that a new process pays a few milliseconds (in :func:`..cache.cache_dir`; where
+it cannot be written, nothing is cached).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import os
-import tempfile
-from pathlib import Path
-
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
 
 from ..btf import types as bt
 from ..btf.btf import AbstractBtf
 from ..btf.lazy import BtfIndex, LazyBtf, check_index
+from ..cache import cache_dir, store_file
 from ..errors import LoadError, ObjectError
+from ..obj.elf import btf_bytes
 from ..uapi.bpf import AttachType, ProgType
 
 BTF_DIR = "/sys/kernel/btf"
@@ -42,8 +37,8 @@ def load_btf_file(path: str = VMLINUX_BTF) -> LazyBtf:
 
 @functools.lru_cache(maxsize=4)
 def _load_btf_file(path: str, _size: int, _mtime_ns: int, _ino: int) -> LazyBtf:
-    data = read_btf_bytes(path)
     try:
+        data = btf_bytes(_read(path))
         return LazyBtf(data, index=_cached_index(data))
     except ObjectError as exc:
         raise LoadError(f"kernel BTF {path}: {exc}") from None
@@ -77,12 +72,6 @@ def _load_module_btf(
         raise LoadError(f"kernel BTF {path}: {exc}") from None
 
 
-def read_btf_bytes(path: str = VMLINUX_BTF) -> bytes:
-    """The raw BTF in ``path``: the file itself, or an ELF file's ``.BTF`` section."""
-    data = _read(path)
-    return _btf_section(path, data) if data[:4] == b"\x7fELF" else data
-
-
 def _read(path: str) -> bytes:
     try:
         with open(path, "rb") as f:
@@ -91,28 +80,7 @@ def _read(path: str) -> bytes:
         raise LoadError(f"kernel BTF {path}: {exc.strerror}") from None
 
 
-def _btf_section(path: str, data: bytes) -> bytes:
-    try:
-        section = ELFFile(io.BytesIO(data)).get_section_by_name(".BTF")
-    except (ELFError, ValueError) as exc:
-        raise LoadError(f"kernel BTF {path}: not a usable ELF file ({exc})") from None
-    if section is None:
-        raise LoadError(f"kernel BTF {path}: the ELF file has no .BTF section")
-    return bytes(section.data())
-
-
 # -- index cache on disk ---------------------------------------------------------------
-
-
-def cache_dir() -> Path | None:
-    explicit = os.environ.get("SKELGEN_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg:
-        return Path(xdg) / "skelgen-runtime"
-    home = os.environ.get("HOME")
-    return Path(home) / ".cache" / "skelgen-runtime" if home else None
 
 
 def _cached_index(data: bytes) -> BtfIndex | None:
@@ -130,23 +98,6 @@ def _cached_index(data: bytes) -> BtfIndex | None:
     index = LazyBtf(data).index
     store_file(path, index.to_bytes())
     return index
-
-
-def store_file(path: Path, raw: bytes) -> None:
-    """Write a cache file atomically (readers never see half a file); failures
-    only cost speed."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".btf-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(raw)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        pass
 
 
 # -- attach targets -------------------------------------------------------------------

@@ -76,6 +76,20 @@ def object_name_from_path(path: str | os.PathLike[str]) -> str:
     return "".join(c if c.isalnum() or c == "_" else "_" for c in base) or "obj"
 
 
+def btf_bytes(data: bytes) -> bytes:
+    """The raw BTF of a BTF file's bytes: the bytes themselves, or, for an ELF file
+    (a ``vmlinux`` image, an object), its ``.BTF`` section."""
+    if data[:4] != b"\x7fELF":
+        return data
+    try:
+        section = ELFFile(io.BytesIO(data)).get_section_by_name(".BTF")
+        if section is None:
+            raise ObjectError("the ELF file has no .BTF section")
+        return bytes(section.data())
+    except (ELFError, ELFParseError, ValueError, struct.error) as exc:
+        raise ObjectError(f"not a usable ELF file ({exc})") from None
+
+
 def read_object_file(path: str | Path, name: str | None = None) -> ObjectSpec:
     try:
         data = Path(path).read_bytes()
