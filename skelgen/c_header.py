@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from skelgen_runtime.btf import types as bt
 from skelgen_runtime.btf.btf import AbstractBtf
+from skelgen_runtime.errors import ObjectError
 
 from .c_decl import MODIFIERS as _MODIFIERS, Declarations, tag_keyword
 from .ctypes_emit import GeneratorError
@@ -100,6 +101,13 @@ def c_header(btf: AbstractBtf) -> str:
     return HeaderWriter(btf).header()
 
 
+def _check_id(type_id: int, ref: int, count: int) -> None:
+    if not 0 <= ref < count:
+        raise ObjectError(
+            f"BTF type {type_id} refers to type {ref}, which does not exist"
+        )
+
+
 def _round_up(value: int, step: int) -> int:
     return -(-value // step) * step
 
@@ -147,7 +155,7 @@ class HeaderWriter(Declarations):
             self._emit(queued, 0)
 
     def _kfuncs(self) -> None:
-        kfuncs: list[tuple[str, int]] = []
+        kfuncs: list[tuple[str, int, int]] = []  # name, FUNC id, FUNC_PROTO id
         fastcalls: set[int] = set()
         for type_id in range(1, len(self.btf)):
             item = self.btf[type_id]
@@ -157,35 +165,41 @@ class HeaderWriter(Declarations):
             if not isinstance(func, bt.Func):
                 continue
             if item.name == KFUNC_TAG:
-                kfuncs.append((func.name, item.type_id))
+                kfuncs.append((func.name, item.type_id, func.type_id))
             elif item.name == FASTCALL_TAG:
                 fastcalls.add(item.type_id)
         self.out.append("\n/* BPF kfuncs */\n#ifndef BPF_NO_KFUNC_PROTOTYPES\n")
-        for name, func_id in sorted(kfuncs):
+        for name, func_id, proto_id in sorted(kfuncs):
             fastcall = "__bpf_fastcall " if func_id in fastcalls else ""
-            decl = self.declaration(self.btf[func_id].type_id, name)  # type: ignore[union-attr]
+            decl = self.declaration(proto_id, name)
             self.out.append(f"extern {fastcall}{decl} __weak __ksym;\n")
         self.out.append("#endif\n\n")
 
     def _mark_referenced(self) -> None:
         """Anonymous enums nobody refers to hold constants and are written at top
-        level; referenced ones are written where they are used."""
+        level; referenced ones are written where they are used.  (As in libbpf, a
+        function's return type does not count.)  Also checks every reference."""
         referenced = self._referenced
-        for type_id in range(1, len(self.btf)):
+        count = len(referenced)
+        for type_id in range(1, count):
             item = self.btf[type_id]
+            refs: list[int]
             if isinstance(item, (bt.Struct, bt.Union)):
-                for member in item.members:
-                    referenced[member.type_id] = 1
+                refs = [member.type_id for member in item.members]
             elif isinstance(item, bt.FuncProto):
-                for param in item.params:
-                    referenced[param.type_id] = 1
+                refs = [param.type_id for param in item.params]
+                _check_id(type_id, item.return_type, count)
             elif isinstance(item, bt.Array):
-                referenced[item.elem_type] = referenced[item.index_type] = 1
+                refs = [item.elem_type, item.index_type]
             elif isinstance(item, bt.Datasec):
-                for var in item.vars:
-                    referenced[var.type_id] = 1
-            elif isinstance(item, (bt.Ptr, *_CHAINS, bt.Func, bt.Var, bt.DeclTag)):
-                referenced[item.type_id] = 1
+                refs = [var.type_id for var in item.vars]
+            elif isinstance(item, (*_CHAINS, bt.Func, bt.Var, bt.DeclTag)):
+                refs = [item.type_id]
+            else:
+                continue
+            for ref in refs:
+                _check_id(type_id, ref, count)
+                referenced[ref] = 1
 
     # -- ordering: what must come before a definition -----------------------------
 
