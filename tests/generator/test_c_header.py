@@ -17,6 +17,7 @@ import pytest
 from conftest import require
 from libbpf_oracle import find_clang
 from skelgen_runtime.btf import Btf, types as bt
+from skelgen_runtime.errors import ObjectError
 
 from skelgen.c_decl import declaration
 from skelgen.c_header import c_header
@@ -244,7 +245,7 @@ def test_clang_compiles_the_header_with_btf_layout(header: str, tmp_path: Path) 
     assert proc.returncode == 0, proc.stderr
 
 
-def test_a_type_loop_is_an_error_not_a_hang() -> None:
+def test_loops_and_dangling_references_are_errors() -> None:
     looping: list[bt.BtfType] = [bt.Void(), bt.Const("", 2), bt.Volatile("", 1)]
     looping.append(bt.Struct("s", 8, [bt.Member("x", 1, 0)]))
     with pytest.raises(GeneratorError):
@@ -252,6 +253,9 @@ def test_a_type_loop_is_an_error_not_a_hang() -> None:
     embedded: list[bt.BtfType] = [bt.Void(), bt.Struct("", 4, [bt.Member("x", 1, 0)])]
     with pytest.raises(GeneratorError, match="contains itself"):
         c_header(Btf(embedded, b""))
+    dangling: list[bt.BtfType] = [bt.Void(), bt.Struct("s", 4, [bt.Member("x", 9, 0)])]
+    with pytest.raises(ObjectError, match="refers to type 9"):
+        c_header(Btf(dangling, b""))
 
 
 def test_comment_declarations_share_the_declarator_rules() -> None:
