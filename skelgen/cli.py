@@ -17,6 +17,7 @@ import argparse
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from skelgen_runtime.errors import BPFError
@@ -113,11 +114,14 @@ def _vmlinux_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(args: argparse.Namespace, path: Path | None = None) -> None:
-    """Generate the module of the object ``path`` (default: ``args.object``)."""
+def run(args: argparse.Namespace) -> None:
+    _write(args.output, lambda: module_source(args, Path(args.object)))
+
+
+def module_source(args: argparse.Namespace, path: Path) -> str:
+    """The module generated from the object at ``path``."""
     from .module import Options, generate  # black is slow to import: only here
 
-    path = path or Path(args.object)
     try:
         elf = path.read_bytes()
     except OSError as exc:
@@ -140,37 +144,47 @@ def run(args: argparse.Namespace, path: Path | None = None) -> None:
         all_types=args.all_types,
         event_types=event_types,
     )
-    _write(args.output, generate(spec, elf, options))
+    return generate(spec, elf, options)
 
 
 def run_compile(args: argparse.Namespace, clang_flags: list[str]) -> None:
-    source = Path(args.source)
     if args.no_embed and args.keep_object is None:
         raise BPFError("--no-embed needs --keep-object: the module reads the object")
-    object_name = source.name.removesuffix(".c") + ".o"
-    with tempfile.TemporaryDirectory(prefix="skelgen-") as scratch:
-        obj = Path(args.keep_object or Path(scratch) / object_name)
-        warnings = compile_bpf(
-            source, obj, clang=args.clang, btf_path=args.btf, extra_flags=clang_flags
-        )
-        sys.stderr.write(warnings)
-        # named after the source, wherever the object is kept
-        args.name = args.name or object_name_from_path(object_name)
-        run(args, obj)
+
+    def compile_and_generate() -> str:
+        source = Path(args.source)
+        object_name = source.name.removesuffix(".c") + ".o"
+        with tempfile.TemporaryDirectory(prefix="skelgen-") as scratch:
+            obj = Path(args.keep_object or Path(scratch) / object_name)
+            warnings = compile_bpf(
+                source,
+                obj,
+                clang=args.clang,
+                btf_path=args.btf,
+                extra_flags=clang_flags,
+            )
+            sys.stderr.write(warnings)
+            # named after the source, wherever the object is kept
+            args.name = args.name or object_name_from_path(object_name)
+            return module_source(args, obj)
+
+    _write(args.output, compile_and_generate)
 
 
 def run_vmlinux(args: argparse.Namespace) -> None:
-    _write(args.output, header_of_btf_file(args.btf))
+    _write(args.output, lambda: header_of_btf_file(args.btf))
 
 
-def _write(output: str | None, text: str) -> None:
+def _write(output: str | None, produce: Callable[[], str]) -> None:
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(produce())
     else:
-        write_atomically(Path(output), text)
+        write_atomically(Path(output), produce)
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, produce: Callable[[], str]) -> None:
+    """Write what ``produce()`` returns to ``path`` in one step; a directory that
+    cannot take the file is found out before ``produce`` runs."""
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(
@@ -181,11 +195,11 @@ def write_atomically(path: Path, text: str) -> None:
     try:
         # mkstemp's 0600 would make the output private; give it what
         # ``open(path, "w")`` would (the single-threaded CLI may read the umask)
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            umask = os.umask(0o022)
+            os.umask(umask)
+            os.fchmod(f.fileno(), 0o666 & ~umask)
+            f.write(produce())
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
