@@ -86,7 +86,7 @@ def btf_bytes(data: bytes) -> bytes:
         if section is None:
             raise ObjectError("the ELF file has no .BTF section")
         return bytes(section.data())
-    except (ELFError, ELFParseError, ValueError, struct.error) as exc:
+    except CORRUPT_ELF_ERRORS as exc:
         raise ObjectError(f"not a usable ELF file ({exc})") from None
 
 
