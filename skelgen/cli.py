@@ -21,12 +21,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from skelgen_runtime.errors import BPFError
-from skelgen_runtime.obj.elf import object_name_from_path, read_object
 
 from . import __version__
-from .compile import VMLINUX_BTF, CompileError, compile_bpf, header_of_btf_file
+from .compile import VMLINUX_BTF, CompileError, header_of_btf_file
 from .ctypes_emit import GeneratorError
-from .naming import identifier
+from .pipeline import ModuleSettings, module_from_object, module_from_source
 
 SUBCOMMANDS = ("compile", "vmlinux")
 
@@ -37,7 +36,13 @@ def _add_generator_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-embed",
         action="store_true",
-        help="read the object from its path at run time instead of embedding it",
+        help="do not embed the object: open(object_path=...) reads it at run time",
+    )
+    parser.add_argument(
+        "--object-path",
+        metavar="PATH",
+        help="with --no-embed (implied): where open() reads the object by default"
+        " (a relative path is relative to the module's directory)",
     )
     parser.add_argument(
         "--type",
@@ -114,61 +119,42 @@ def _vmlinux_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(args: argparse.Namespace) -> None:
-    _write(args.output, lambda: module_source(args, Path(args.object)))
-
-
-def module_source(args: argparse.Namespace, path: Path) -> str:
-    """The module generated from the object at ``path``."""
-    from .module import Options, generate  # black is slow to import: only here
-
-    try:
-        elf = path.read_bytes()
-    except OSError as exc:
-        raise BPFError(f"{path}: {exc.strerror or exc}") from None
-    if args.name is not None and identifier(args.name) != args.name:
-        raise BPFError(f"--name {args.name!r} is not a Python identifier")
-    name = args.name or object_name_from_path(path)
+def _settings(args: argparse.Namespace) -> ModuleSettings:
     event_types: dict[str, str] = {}
     for item in args.event_type:
         map_name, sep, type_name = item.partition("=")
         if not sep or not map_name or not type_name:
             raise BPFError(f"--event-type {item!r}: expected MAP=TYPE")
         event_types[map_name] = type_name
-    spec = read_object(elf, name, origin=str(path))
-    options = Options(
-        source_name=path.name,
-        embed=not args.no_embed,
-        object_path=str(path.resolve()) if args.no_embed else None,
-        extra_types=args.type,
+    return ModuleSettings(
+        name=args.name,
+        embed=not args.no_embed and args.object_path is None,
+        object_path=args.object_path,
+        types=args.type,
         all_types=args.all_types,
         event_types=event_types,
     )
-    return generate(spec, elf, options)
+
+
+def run(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    _write(args.output, lambda: module_from_object(Path(args.object), settings))
 
 
 def run_compile(args: argparse.Namespace, clang_flags: list[str]) -> None:
-    if args.no_embed and args.keep_object is None:
-        raise BPFError("--no-embed needs --keep-object: the module reads the object")
-
-    def compile_and_generate() -> str:
-        source = Path(args.source)
-        object_name = source.name.removesuffix(".c") + ".o"
-        with tempfile.TemporaryDirectory(prefix="skelgen-") as scratch:
-            obj = Path(args.keep_object or Path(scratch) / object_name)
-            warnings = compile_bpf(
-                source,
-                obj,
-                clang=args.clang,
-                btf_path=args.btf,
-                extra_flags=clang_flags,
-            )
-            sys.stderr.write(warnings)
-            # named after the source, wherever the object is kept
-            args.name = args.name or object_name_from_path(object_name)
-            return module_source(args, obj)
-
-    _write(args.output, compile_and_generate)
+    settings = _settings(args)
+    keep = None if args.keep_object is None else Path(args.keep_object)
+    _write(
+        args.output,
+        lambda: module_from_source(
+            Path(args.source),
+            settings,
+            clang=args.clang,
+            btf_path=args.btf,
+            clang_flags=clang_flags,
+            keep_object=keep,
+        ),
+    )
 
 
 def run_vmlinux(args: argparse.Namespace) -> None:

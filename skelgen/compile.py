@@ -177,8 +177,12 @@ def compile_bpf(
     clang: str | None = None,
     btf_path: str = VMLINUX_BTF,
     extra_flags: Sequence[str] = (),
+    cwd: Path | None = None,
 ) -> str:
-    """Compile ``source`` into ``output``; returns clang's warnings (stderr)."""
+    """Compile ``source`` into ``output``; returns clang's warnings (stderr).
+    ``cwd``: where clang runs; relative paths, in ``extra_flags`` too, start there."""
+    if cwd is not None:
+        source, output = cwd / source, cwd / output
     if not source.is_file():
         raise CompileError(f"{source}: no such file")
     compiler = find_clang(clang)
@@ -189,7 +193,9 @@ def compile_bpf(
             include_dirs.append(multiarch)
         command = clang_command(compiler, source, output, include_dirs, extra_flags)
         try:
-            proc = subprocess.run(command, capture_output=True, text=True, check=False)
+            proc = subprocess.run(
+                command, capture_output=True, text=True, check=False, cwd=cwd
+            )
         except OSError as exc:
             raise CompileError(f"cannot run {compiler}: {exc.strerror}") from None
     if proc.returncode == 0:

@@ -27,6 +27,9 @@ from .obj.elf import read_object, read_object_file
 from .obj.spec import ObjectSpec
 from .program import Program
 
+# A CONFIG_* override: bool → y/n, int, or a string as written in a .config.
+KconfigValue = bool | int | str
+
 
 class _Named(Mapping[str, Any]):
     """A read-only name → object table whose missing names give a helpful error."""
@@ -61,7 +64,7 @@ class BPFObject(Closing):
         *,
         pin_root: str = "/sys/fs/bpf",
         btf_custom_path: str | None = None,
-        kconfig: Mapping[str, Any] | None = None,
+        kconfig: Mapping[str, KconfigValue] | None = None,
     ) -> None:
         self.spec = spec
         self.pin_root = pin_root
@@ -92,7 +95,7 @@ class BPFObject(Closing):
         name: str | None = None,
         pin_root: str = "/sys/fs/bpf",
         btf_custom_path: str | None = None,
-        kconfig: Mapping[str, Any] | None = None,
+        kconfig: Mapping[str, KconfigValue] | None = None,
     ) -> BPFObject:
         """Read an object file; ``name`` defaults to the file name without ``.o``."""
         return cls(
@@ -110,7 +113,7 @@ class BPFObject(Closing):
         *,
         pin_root: str = "/sys/fs/bpf",
         btf_custom_path: str | None = None,
-        kconfig: Mapping[str, Any] | None = None,
+        kconfig: Mapping[str, KconfigValue] | None = None,
     ) -> BPFObject:
         """Read an object held in memory (what a skeleton embeds)."""
         return cls(

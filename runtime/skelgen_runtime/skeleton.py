@@ -8,18 +8,33 @@ so a skeleton does nothing the plain runtime API cannot do.
 from __future__ import annotations
 
 import base64
+import hashlib
+import os
+import sys
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypedDict, Unpack
 
-from .bpf_object import BPFObject
+from .bpf_object import BPFObject, KconfigValue
 from .cdata.types import freeze
 from .closing import Closing
-from .errors import BPFError
+from .errors import BPFError, ObjectError
 from .link.link import Link
 from .maps.map import Map
+from .obj.elf import read_object_bytes
 from .program import Program
+
+
+class OpenOptions(TypedDict, total=False):
+    """The keyword arguments of :meth:`Skeleton.open`, so that ``open_and_load``
+    takes exactly those (a misspelled one is a type error)."""
+
+    object_path: str | os.PathLike[str] | None
+    object_name: str | None
+    pin_root: str
+    btf_custom_path: str | None
+    kconfig: Mapping[str, KconfigValue] | None
 
 
 class MapNamespace:
@@ -75,7 +90,10 @@ class Skeleton(Closing):
     # Filled in by the generated subclass.
     _object_name_: ClassVar[str]
     _object_data_: ClassVar[bytes | None] = None  # embedded: zlib + base85
-    _object_path_: ClassVar[str | None] = None  # --no-embed
+    # --no-embed: the object's SHA-256, and where it is unless open() says
+    # (--object-path; a relative path is relative to the module's directory)
+    _object_sha256_: ClassVar[str | None] = None
+    _object_path_: ClassVar[str | None] = None
     _maps_: ClassVar[dict[str, tuple[str, Any, Any]]] = {}  # attr → (map, key, value)
     _programs_: ClassVar[dict[str, str]] = {}  # attr → program name
     _datasecs_: ClassVar[dict[str, tuple[str, Any]]] = {}  # attr → (section, class)
@@ -110,26 +128,53 @@ class Skeleton(Closing):
     # -- opening ----------------------------------------------------------------------
 
     @classmethod
-    def elf_bytes(cls) -> bytes:
-        """The BPF object this skeleton was generated from (DWARF dropped)."""
+    def elf_bytes(cls, object_path: str | os.PathLike[str] | None = None) -> bytes:
+        """The BPF object this skeleton was generated from: the embedded one
+        (DWARF dropped), or for a module generated with ``--no-embed`` the file
+        at ``object_path``, else at the path given at generation."""
         if cls._object_data_ is not None:
+            if object_path is not None:
+                raise BPFError(
+                    f"{cls.__name__} embeds its object: object_path is for"
+                    " modules generated with --no-embed"
+                )
             return zlib.decompress(base64.b85decode(cls._object_data_))
-        if cls._object_path_ is not None:
-            return Path(cls._object_path_).read_bytes()
-        raise BPFError(f"{cls.__name__} carries no object")
+        path = cls._default_object_path() if object_path is None else object_path
+        data = read_object_bytes(path)
+        expected = cls._object_sha256_
+        if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+            raise ObjectError(
+                f"{os.fspath(path)}: not the object {cls.__name__} was generated"
+                " from (its SHA-256 differs): regenerate the module"
+            )
+        return data
+
+    @classmethod
+    def _default_object_path(cls) -> Path:
+        if cls._object_path_ is None:
+            raise BPFError(
+                f"{cls.__name__} was generated with --no-embed and no --object-path:"
+                " pass open(object_path=...)"
+            )
+        module_file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+        base = Path(module_file).parent if module_file else Path()
+        return base / cls._object_path_
 
     @classmethod
     def open(
         cls,
         *,
+        object_path: str | os.PathLike[str] | None = None,
         object_name: str | None = None,
         pin_root: str = "/sys/fs/bpf",
         btf_custom_path: str | None = None,
-        kconfig: Mapping[str, Any] | None = None,
+        kconfig: Mapping[str, KconfigValue] | None = None,
     ) -> Self:
-        """Parse the object; maps and programs can still be configured."""
+        """Parse the object; maps and programs can still be configured.
+        ``object_path``: where the object is, for a module generated with
+        ``--no-embed``; the other options are :meth:`BPFObject.open`'s."""
         obj = BPFObject.from_bytes(
-            cls.elf_bytes(),
+            cls.elf_bytes(object_path),
             object_name or cls._object_name_,
             pin_root=pin_root,
             btf_custom_path=btf_custom_path,
@@ -138,7 +183,8 @@ class Skeleton(Closing):
         return cls(obj)
 
     @classmethod
-    def open_and_load(cls, **options: Any) -> Self:
+    def open_and_load(cls, **options: Unpack[OpenOptions]) -> Self:
+        """``open(**options)``, then ``load()``; destroyed again if loading fails."""
         skel = cls.open(**options)
         try:
             skel.load()

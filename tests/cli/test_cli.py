@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import import_file
-from skelgen_runtime import BPFObject, ObjectError
+from skelgen_runtime import BPFError, BPFObject, ObjectError
 
 
 def skelgen(
@@ -96,14 +96,58 @@ def test_embedded_object_round_trips(globals_obj: Path, tmp_path: Path) -> None:
     assert embedded_skel.Embedded._object_name_ == "embedded"
 
 
-def test_no_embed_reads_the_object_from_its_path(
-    globals_obj: Path, tmp_path: Path
+def test_no_embed_takes_the_object_path_at_open(
+    globals_obj: Path, build_bpf: Callable[[str], Path], tmp_path: Path
 ) -> None:
     out = tmp_path / "plain_skel.py"
     assert skelgen_ok(globals_obj, out, "--no-embed")
     text = out.read_text()
-    assert "_object_data_" not in text
-    assert f'"{globals_obj.resolve()}"' in text
+    assert "_object_data_" not in text and "_object_path_" not in text
+    assert str(globals_obj.parent) not in text  # no build path baked in
+    skeleton = import_file(out, "plain_skel").GlobalsBpf
+    with pytest.raises(BPFError) as error:
+        skeleton.open()
+    assert str(error.value) == (
+        "GlobalsBpf was generated with --no-embed and no --object-path:"
+        " pass open(object_path=...)"
+    )
+    with skeleton.open(object_path=globals_obj) as skel:  # parsed, not loaded
+        assert list(skel.obj.programs) == list(BPFObject.open(globals_obj).programs)
+    assert skeleton.elf_bytes(str(globals_obj)) == globals_obj.read_bytes()
+    # the object the module was generated from, and no other
+    other = build_bpf("maps_kinds")
+    with pytest.raises(ObjectError, match="not the object GlobalsBpf was generated"):
+        skeleton.open(object_path=other)
+    with pytest.raises(ObjectError, match=r"nope\.o: No such file"):
+        skeleton.open(object_path=tmp_path / "nope.o")
+
+
+def test_object_path_is_the_default_relative_to_the_module(
+    globals_obj: Path, tmp_path: Path
+) -> None:
+    package = tmp_path / "package"
+    package.mkdir()
+    shutil.copy(globals_obj, package / "prog.bpf.o")
+    out = package / "shipped_skel.py"
+    assert skelgen_ok(globals_obj, out, "--object-path", "prog.bpf.o")  # no-embed
+    assert "_object_data_" not in out.read_text()
+    skeleton = import_file(out, "shipped_skel").GlobalsBpf
+    assert skeleton.elf_bytes() == globals_obj.read_bytes()  # not from the cwd
+    (package / "prog.bpf.o").unlink()
+    with pytest.raises(ObjectError, match=r"package/prog\.bpf\.o: No such file"):
+        skeleton.open()
+    with skeleton.open(object_path=globals_obj):  # open() still decides
+        pass
+
+
+def test_an_embedding_module_refuses_an_object_path(
+    globals_obj: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "embedding_skel.py"
+    assert skelgen_ok(globals_obj, out)
+    skeleton = import_file(out, "embedding_skel").GlobalsBpf
+    with pytest.raises(BPFError, match="embeds its object"):
+        skeleton.open(object_path=globals_obj)
 
 
 def test_module_runs_with_python_m(globals_obj: Path) -> None:

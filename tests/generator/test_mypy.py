@@ -56,7 +56,9 @@ def main() -> None:
         pids = [e.pid for e in events]
         skel.attach()
         link = skel.links.fill
-    with TypesLayoutBpf.open_and_load() as lskel:
+    with TypesLayoutBpf.open_and_load(
+        pin_root="/sys/fs/bpf", kconfig={"CONFIG_HZ": 1000, "CONFIG_X": "y"}
+    ) as lskel:
         key = pk()
         key.i = 1
         found = lskel.maps.fam_map.lookup(key)
@@ -78,6 +80,13 @@ MISTAKES = {
     "wrong_map_key": "layout().maps.fam_map.lookup(fam())  # expect: arg-type",
     "wrong_map_value": "layout().maps.fam_map[pk()] = pk()  # expect: assignment",
     "untyped_event": "x: bytes = values().maps.events.drain()[0]  # expect: assignment",
+    "misspelled_open_option": "TypesValuesBpf.open(pin_rot='/x')  # expect: call-arg",
+    "misspelled_open_and_load_option": (
+        "TypesValuesBpf.open_and_load(kconfg={})  # expect: call-arg"
+    ),
+    "wrong_kconfig_value": (
+        "TypesValuesBpf.open(kconfig={'CONFIG_HZ': 1.5})  # expect: dict-item"
+    ),
 }
 
 _EXPECT = re.compile(r"# expect: ([\w-]+)")

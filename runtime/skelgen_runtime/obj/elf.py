@@ -90,11 +90,16 @@ def btf_bytes(data: bytes) -> bytes:
         raise ObjectError(f"not a usable ELF file ({exc})") from None
 
 
-def read_object_file(path: str | Path, name: str | None = None) -> ObjectSpec:
+def read_object_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of an object file; an unreadable file is an :class:`ObjectError`."""
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
-        raise ObjectError(f"{path}: {exc.strerror or exc}") from None
+        raise ObjectError(f"{os.fspath(path)}: {exc.strerror or exc}") from None
+
+
+def read_object_file(path: str | Path, name: str | None = None) -> ObjectSpec:
+    data = read_object_bytes(path)
     return read_object(data, name or object_name_from_path(path), origin=str(path))
 
 
