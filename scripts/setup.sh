@@ -40,7 +40,13 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
         "$PYTHON" -m venv .venv
     fi
     .venv/bin/pip install -q --upgrade pip
-    # compat mode: a plain path entry, which mypy follows (import hooks it cannot).
-    .venv/bin/pip install -q --config-settings editable_mode=compat -e ./runtime -e '.[dev]'
+    # Editable: a plain path entry each (package-dir in pyproject.toml), which mypy
+    # follows.
+    .venv/bin/pip install -q -e ./runtime -e '.[dev]'
+    # Wheels of the runtime's dependencies: the packaging test installs a built
+    # tool into a clean venv without the network.
+    rm -rf .venv/wheelhouse
+    .venv/bin/pip wheel -q --no-build-isolation -w .venv/wheelhouse ./runtime
+    rm .venv/wheelhouse/skelgen_runtime-*.whl
     echo "$want" > "$stamp"
 fi
