@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 CLANG ?= clang-19
 BUILD := build
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench fuzz clean
 
 setup:
 	@scripts/setup.sh
@@ -21,11 +21,32 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/mypy runtime/skelgen_runtime skelgen
-	$(VENV)/bin/ruff check runtime skelgen tests examples
-	$(VENV)/bin/black --check runtime skelgen tests examples
+	$(VENV)/bin/ruff check runtime skelgen tests examples fuzz
+	$(VENV)/bin/black --check runtime skelgen tests examples fuzz
 
 bench: setup
 	$(PY) bench/run.py
+
+# Fuzzing (not part of `make test`; a short run of it is): mutants of the test
+# objects through skelgen, an import of its output, BPFObject.open and load().
+FUZZ_SEED ?= 1
+FUZZ_COUNT ?= 100000
+FUZZ_JOBS ?= 2
+FUZZ_FIRST ?= 0
+FUZZ_SEEDS := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/fuzz/seeds/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
+
+$(BUILD)/fuzz/include/vmlinux.h: | setup
+	@mkdir -p $(@D)
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/fuzz/seeds/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/fuzz/include/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -I$(BUILD)/fuzz/include -c $< -o $@
+
+fuzz: setup $(FUZZ_SEEDS)
+	$(PY) -m fuzz --seed $(FUZZ_SEED) --first $(FUZZ_FIRST) --count $(FUZZ_COUNT) \
+		--jobs $(FUZZ_JOBS) --seeds $(BUILD)/fuzz/seeds --out $(BUILD)/fuzz/run-$(FUZZ_SEED)-$(FUZZ_FIRST) \
+		--minimize
 
 clean:
 	rm -rf $(BUILD)

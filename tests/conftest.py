@@ -20,6 +20,7 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 sys.path.insert(0, str(TESTS / "oracle"))
+sys.path.insert(0, str(ROOT))  # the fuzz harness (``fuzz/``), whose model edits objects
 
 import libbpf_oracle  # noqa: E402
 
