@@ -6,8 +6,21 @@ import abc
 
 from ..errors import ObjectError
 from . import codec, types as t
+from .validate import MAX_NESTING, validate
 
 _MODIFIERS = (t.Volatile, t.Const, t.Restrict, t.TypeTag)
+# The kernel's MAX_RESOLVE_DEPTH: it refuses longer chains of modifiers and typedefs.
+MAX_CHAIN = 32
+MAX_SIZE = 0xFFFFFFFF  # BTF sizes are u32
+
+
+def _next_in_chain(item: t.BtfType) -> int:
+    """The type a modifier, typedef, array or variable stands on (0: none)."""
+    if isinstance(item, t.Array):
+        return item.elem_type
+    if isinstance(item, (*_MODIFIERS, t.Typedef, t.Var)):
+        return item.type_id
+    return 0
 
 
 class AbstractBtf(abc.ABC):
@@ -30,52 +43,99 @@ class AbstractBtf(abc.ABC):
 
     def skip_modifiers(self, type_id: int) -> int:
         """Follow const/volatile/restrict/type_tag to the qualified type."""
-        while isinstance(self[type_id], _MODIFIERS):
-            type_id = self[type_id].type_id  # type: ignore[union-attr]
-        return type_id
+        return self._follow(type_id, _MODIFIERS)
 
     def resolve(self, type_id: int) -> int:
         """Follow modifiers and typedefs to the underlying type."""
-        while True:
+        return self._follow(type_id, (*_MODIFIERS, t.Typedef))
+
+    def _follow(self, type_id: int, kinds: tuple[type, ...]) -> int:
+        start = type_id
+        for _ in range(MAX_CHAIN + 1):
             item = self[type_id]
-            if isinstance(item, (*_MODIFIERS, t.Typedef)):
-                type_id = item.type_id
-            else:
+            if not isinstance(item, kinds):
                 return type_id
+            type_id = item.type_id  # type: ignore[union-attr]
+        raise self._chain_error(start)
+
+    def _chain_error(self, start: int) -> ObjectError:
+        """A chain of references from ``start`` that never ends, or is too long."""
+        seen = set()
+        type_id = start
+        for _ in range(MAX_CHAIN + 1):
+            if type_id in seen:
+                return ObjectError(
+                    f"BTF type {start} refers to itself (through {type_id})"
+                )
+            seen.add(type_id)
+            type_id = _next_in_chain(self[type_id])
+        return ObjectError(
+            f"BTF type {start}: more than {MAX_CHAIN} typedefs, modifiers or arrays in a row"
+        )
 
     def size_of(self, type_id: int) -> int:
-        item = self[self.resolve(type_id)]
-        if isinstance(item, (t.Int, t.Struct, t.Union, t.Enum, t.Float, t.Datasec)):
-            return item.size
-        if isinstance(item, t.Ptr):
-            return 8
-        if isinstance(item, t.Array):
-            return item.nelems * self.size_of(item.elem_type)
-        if isinstance(item, t.Var):
-            return self.size_of(item.type_id)
-        raise ObjectError(f"BTF type {type_id} ({item.kind.name}) has no size")
+        """Bytes of a value of the type; a BTF type is at most 4 GiB - 1 (u32)."""
+        count = 1
+        current = type_id
+        for _ in range(MAX_CHAIN + 1):
+            item = self[self.resolve(current)]
+            if isinstance(item, (t.Int, t.Struct, t.Union, t.Enum, t.Float, t.Datasec)):
+                size = item.size
+                break
+            if isinstance(item, t.Ptr):
+                size = 8
+                break
+            if isinstance(item, t.Array):
+                count *= item.nelems
+                current = item.elem_type
+            elif isinstance(item, t.Var):
+                current = item.type_id
+            else:
+                raise ObjectError(f"BTF type {type_id} ({item.kind.name}) has no size")
+        else:
+            raise self._chain_error(type_id)
+        if count * size > MAX_SIZE:
+            raise ObjectError(
+                f"BTF type {type_id} is {count * size} bytes, more than BTF can describe"
+            )
+        return count * size
 
     def align_of(self, type_id: int) -> int:
         """Natural alignment as the compiler sees it, inferred the way libbpf does:
         a composite whose members sit off their alignment is packed (alignment 1)."""
-        item = self[self.resolve(type_id)]
-        if isinstance(item, (t.Int, t.Enum, t.Float)):
-            return min(item.size, 8) or 1
-        if isinstance(item, t.Ptr):
-            return 8
-        if isinstance(item, t.Array):
-            return self.align_of(item.elem_type)
-        if isinstance(item, (t.Struct, t.Union)):
-            align = 1
-            for member in item.members:
-                if member.bitfield_size:
-                    continue
-                m_align = self.align_of(member.type_id)
-                if member.bit_offset % (8 * m_align):
-                    return 1
-                align = max(align, m_align)
-            return 1 if item.size % align else align
-        return 1
+        known: dict[int, int] = {}
+
+        def align(type_id: int, depth: int) -> int:
+            if depth > MAX_NESTING:
+                raise ObjectError(
+                    f"BTF type {type_id} is nested more than {MAX_NESTING} deep "
+                    "(does it contain itself?)"
+                )
+            type_id = self.resolve(type_id)
+            if type_id not in known:
+                known[type_id] = natural(self[type_id], depth)
+            return known[type_id]
+
+        def natural(item: t.BtfType, depth: int) -> int:
+            if isinstance(item, (t.Int, t.Enum, t.Float)):
+                return min(item.size, 8) or 1
+            if isinstance(item, t.Ptr):
+                return 8
+            if isinstance(item, t.Array):
+                return align(item.elem_type, depth + 1)
+            if isinstance(item, (t.Struct, t.Union)):
+                result = 1
+                for member in item.members:
+                    if member.bitfield_size:
+                        continue
+                    m_align = align(member.type_id, depth + 1)
+                    if member.bit_offset % (8 * m_align):
+                        return 1
+                    result = max(result, m_align)
+                return 1 if item.size % result else result
+            return 1
+
+        return align(type_id, 0)
 
     def name_of(self, type_id: int) -> str:
         return self[type_id].name
@@ -91,7 +151,9 @@ class Btf(AbstractBtf):
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Btf:
+        """Decode and :func:`~.validate.validate` raw BTF."""
         types, strings = codec.decode(data)
+        validate(types)
         return cls(types, strings)
 
     def __getitem__(self, type_id: int) -> t.BtfType:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from ..errors import ObjectError
 from . import types as t
@@ -99,6 +100,8 @@ def decode(
             types.append(item)
     except struct.error as exc:
         raise ObjectError("BTF type section is truncated") from exc
+    if pos != end:
+        raise ObjectError(f"BTF type {len(types) - 1} runs past the type section")
     return types, strings
 
 
@@ -182,7 +185,7 @@ def _decode_one(
     if kind == t.Kind.TYPE_TAG:
         return t.TypeTag(name, size_or_type, kind_flag), pos
     if kind == t.Kind.FUNC:
-        return t.Func(name, size_or_type, t.FuncLinkage(vlen)), pos
+        return t.Func(name, size_or_type, _linkage(t.FuncLinkage, vlen, name)), pos
     if kind == t.Kind.FUNC_PROTO:
         params = []
         for _ in range(vlen):
@@ -192,7 +195,7 @@ def _decode_one(
         return t.FuncProto(name, size_or_type, params), pos
     if kind == t.Kind.VAR:
         (linkage,) = _U32.unpack_from(data, pos)
-        return t.Var(name, size_or_type, t.VarLinkage(linkage)), pos + 4
+        return t.Var(name, size_or_type, _linkage(t.VarLinkage, linkage, name)), pos + 4
     if kind == t.Kind.DATASEC:
         secinfos = []
         for _ in range(vlen):
@@ -206,6 +209,16 @@ def _decode_one(
         (component,) = struct.unpack_from("<i", data, pos)
         return t.DeclTag(name, size_or_type, component, kind_flag), pos + 4
     raise ObjectError(f"BTF holds a type of unknown kind {kind}")
+
+
+LinkageT = TypeVar("LinkageT", t.FuncLinkage, t.VarLinkage)
+
+
+def _linkage(kind: type[LinkageT], value: int, name: str) -> LinkageT:
+    try:
+        return kind(value)
+    except ValueError:
+        raise ObjectError(f"BTF {name!r} has an unknown linkage {value}") from None
 
 
 def _info(kind: int, vlen: int = 0, kind_flag: bool = False) -> int:

@@ -72,12 +72,18 @@ def parse_btf_ext(data: bytes, strings: bytes) -> BtfExt:
     )
     if magic != 0xEB9F:
         raise ObjectError(".BTF.ext section has a bad magic number")
+    if not _HEADER.size <= hdr_len <= len(data):
+        raise ObjectError(f".BTF.ext header length {hdr_len} is wrong")
     core_off = core_len = 0
     if hdr_len >= _HEADER.size + _CORE_HEADER.size:
         core_off, core_len = _CORE_HEADER.unpack_from(data, _HEADER.size)
 
     def records(
-        off: int, length: int, decode: Callable[[bytes, int], RecordT]
+        what: str,
+        off: int,
+        length: int,
+        decode: Callable[[bytes, int], RecordT],
+        min_size: int,
     ) -> tuple[int, dict[str, list[RecordT]]]:
         """One info block: a record size, then per section a name, count, records."""
         if not length:
@@ -85,15 +91,21 @@ def parse_btf_ext(data: bytes, strings: bytes) -> BtfExt:
         start = hdr_len + off
         end = start + length
         if end > len(data) or length < 4:
-            raise ObjectError(".BTF.ext section is truncated")
+            raise ObjectError(f".BTF.ext {what} lies outside the section")
         (rec_size,) = struct.unpack_from("<I", data, start)
+        if rec_size < min_size:
+            raise ObjectError(
+                f".BTF.ext {what} records are {rec_size} bytes, less than {min_size}"
+            )
         pos = start + 4
         out: dict[str, list[RecordT]] = {}
         while pos < end:
+            if pos + 8 > end:
+                raise ObjectError(f".BTF.ext {what} is truncated")
             name_off, count = struct.unpack_from("<II", data, pos)
             pos += 8
-            if pos + count * rec_size > end or rec_size < 8:
-                raise ObjectError(".BTF.ext section is truncated")
+            if pos + count * rec_size > end:
+                raise ObjectError(f".BTF.ext {what} is truncated")
             out[read_string(strings, name_off)] = [
                 decode(data, pos + i * rec_size) for i in range(count)
             ]
@@ -105,10 +117,18 @@ def parse_btf_ext(data: bytes, strings: bytes) -> BtfExt:
         return CoreRelo(insn_off, type_id, read_string(strings, access_off), kind)
 
     fi_size, func_info = records(
-        fi_off, fi_len, lambda buf, at: FuncInfo(*struct.unpack_from("<II", buf, at))
+        "func_info",
+        fi_off,
+        fi_len,
+        lambda buf, at: FuncInfo(*struct.unpack_from("<II", buf, at)),
+        8,
     )
     li_size, line_info = records(
-        li_off, li_len, lambda buf, at: LineInfo(*struct.unpack_from("<IIII", buf, at))
+        "line_info",
+        li_off,
+        li_len,
+        lambda buf, at: LineInfo(*struct.unpack_from("<IIII", buf, at)),
+        16,
     )
-    _, core_relos = records(core_off, core_len, core_relo)
+    _, core_relos = records("CO-RE relocations", core_off, core_len, core_relo, 16)
     return BtfExt(func_info, line_info, core_relos, fi_size or 8, li_size or 16)
