@@ -76,7 +76,7 @@ class BPFObject(Closing):
         usdt = UsdtManager(self._maps, spec.btf)
         self._programs = {name: Program(p, usdt) for name, p in spec.programs.items()}
         self._memories = {
-            name: SectionMemory(d.data)
+            name: SectionMemory(d.data, d.size)
             for name, d in spec.datasecs.items()
             if d.mmapable
         }

@@ -342,7 +342,11 @@ class Loader:
         datasec = m.spec.datasec
         assert datasec is not None
         memory = self.memories.get(m.spec.name)
-        initial = memory.read() if memory is not None else bytes(datasec.data)
+        initial = (
+            memory.read()
+            if memory is not None
+            else bytes(datasec.data).ljust(datasec.size, b"\0")
+        )
         key = ctypes.c_uint32(0)
         value = ctypes.create_string_buffer(initial, len(initial))
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import weakref
 
+from ..errors import ObjectError, describe_errno
 from ..sys import syscall as sc
 from ..sys.syscall import PAGE_SIZE
 
@@ -27,21 +28,29 @@ class SectionMemory:
     def __init__(self, initial: bytes | bytearray, size: int | None = None) -> None:
         self.size = len(initial) if size is None else size
         self.mapped_size = _round_up(self.size)
-        self.address = sc.mmap(
-            None,
-            self.mapped_size,
-            sc.PROT_READ | sc.PROT_WRITE,
-            sc.MAP_PRIVATE | sc.MAP_ANONYMOUS,
-            -1,
-            0,
-        )
+        try:  # anonymous memory: pages are only allocated once they are touched
+            self.address = sc.mmap(
+                None,
+                self.mapped_size,
+                sc.PROT_READ | sc.PROT_WRITE,
+                sc.MAP_PRIVATE | sc.MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        except OSError as exc:
+            raise ObjectError(
+                f"cannot reserve {self.size} bytes for a global-data section: "
+                f"{describe_errno(exc.errno or 0)}"
+            ) from None
         self._finalizer = weakref.finalize(
             self, sc.munmap, self.address, self.mapped_size
         )
         # At exit the process unmaps everything anyway; unmapping earlier would pull
         # memory from under objects that are still being torn down.
         self._finalizer.atexit = False
-        ctypes.memmove(self.address, bytes(initial), min(len(initial), self.size))
+        ctypes.memmove(
+            self.address, bytes(initial[: self.size]), min(len(initial), self.size)
+        )
         self.kernel_backed = False
         self.readonly = False
 

@@ -24,6 +24,7 @@ from ..btf import Btf, BtfExt, parse_btf_ext, types as bt
 from ..btf.ext import shift
 from ..errors import ObjectError
 from ..uapi.bpf import PSEUDO_CALL, MapType
+from .elf_layout import check_layout
 from .externs import collect_externs
 from .sections import find_section_def
 from .spec import (
@@ -55,7 +56,8 @@ STV_HIDDEN = 2
 _OPCODE_CALL = 0x85
 _OPCODE_LD_IMM64 = 0x18
 _POINTER_SIZE = 8  # of the BPF target: one .values slot
-# What pyelftools raises on a truncated or corrupt file (a huge offset: OverflowError).
+# What pyelftools raises on a truncated or corrupt file (a huge offset: OverflowError),
+# for readers of host binaries; objects have their layout checked first.
 CORRUPT_ELF_ERRORS = (
     ELFError,
     ELFParseError,
@@ -66,6 +68,9 @@ CORRUPT_ELF_ERRORS = (
     TypeError,
     OverflowError,
 )
+# The largest value of an array map (what a global-data section becomes) that the
+# kernel accepts: array_map_alloc_check() refuses more than INT_MAX.
+MAX_SECTION_MAP_SIZE = (1 << 31) - 1
 
 
 def object_name_from_path(path: str | os.PathLike[str]) -> str:
@@ -105,17 +110,16 @@ def read_object_file(path: str | Path, name: str | None = None) -> ObjectSpec:
 
 def read_object(data: bytes, name: str, origin: str = "<bytes>") -> ObjectSpec:
     """Parse an object held in memory; any malformation raises :class:`ObjectError`."""
-    if data[:4] != b"\x7fELF":
-        raise ObjectError(f"{origin}: not an ELF file")
     try:
+        check_layout(data)
         return _Reader(data, name, origin).read()
     except ObjectError as exc:
         message = str(exc)
         if message.startswith(origin):
             raise
         raise ObjectError(f"{origin}: {message}") from None
-    except CORRUPT_ELF_ERRORS as exc:
-        raise ObjectError(f"{origin}: truncated or corrupt ELF file ({exc})") from None
+    except (ELFError, ELFParseError) as exc:  # pyelftools, on what check_layout allows
+        raise ObjectError(f"{origin}: corrupt ELF file ({exc})") from None
 
 
 @dataclass
@@ -137,6 +141,7 @@ def _is_data_section(name: str) -> bool:
 
 class _Reader:
     def __init__(self, data: bytes, name: str, origin: str) -> None:
+        self.data = data
         self.elf = ELFFile(io.BytesIO(data))
         self.name = name
         self.origin = origin
@@ -154,10 +159,10 @@ class _Reader:
             raise ObjectError(
                 "the object has no BTF (.BTF section): compile it with clang -g"
             )
-        self.btf = Btf.from_bytes(btf_section.data())
+        self.btf = Btf.from_bytes(self._contents(btf_section))
         ext_section = elf.get_section_by_name(".BTF.ext")
         ext = (
-            parse_btf_ext(ext_section.data(), self.btf.strings)
+            parse_btf_ext(self._contents(ext_section), self.btf.strings)
             if ext_section is not None
             else BtfExt.empty()
         )
@@ -231,14 +236,14 @@ class _Reader:
         if not isinstance(symtab, SymbolTableSection):
             raise ObjectError("the object has no symbol table")
         # Elf64_Sym read with struct: pyelftools takes ~100 us per symbol.
-        names = bytes(self.sections[symtab["sh_link"]].data())
-        out = []
+        names = self._contents(self.sections[symtab["sh_link"]])
+        out: list[_Symbol] = []
         for name_off, info, other, shndx, value, size in _ELF64_SYM.iter_unpack(
-            symtab.data()
+            self._contents(symtab)
         ):
             out.append(
                 _Symbol(
-                    name=names[name_off : names.index(b"\0", name_off)].decode(),
+                    name=_symbol_name(names, name_off, len(out)),
                     value=value,
                     size=size,
                     type=_STT.get(info & 0xF, f"STT_{info & 0xF}"),
@@ -261,9 +266,23 @@ class _Reader:
                 continue
             entries = out.setdefault(target, [])
             # Elf64_Rel: r_offset, r_info (symbol index in the high 32 bits).
-            for r_offset, r_info in _ELF64_REL.iter_unpack(section.data()):
+            for r_offset, r_info in _ELF64_REL.iter_unpack(self._contents(section)):
+                if r_info >> 32 >= len(self.symbols):
+                    raise ObjectError(
+                        f"section {section.name!r}: a relocation names symbol "
+                        f"{r_info >> 32}, which does not exist"
+                    )
                 entries.append((r_offset, self.symbols[r_info >> 32]))
         return out
+
+    def _contents(self, section: Any) -> bytes:
+        """A section's bytes as the file holds them: none for SHT_NOBITS whatever
+        size it claims, and never decompressed (SHF_COMPRESSED), as libbpf reads
+        them; check_layout has put offset and size inside the file."""
+        if section["sh_type"] == "SHT_NOBITS":
+            return b""
+        offset = section["sh_offset"]
+        return self.data[offset : offset + section["sh_size"]]
 
     def _is_program_section(self, section: Any) -> bool:
         return (
@@ -276,13 +295,14 @@ class _Reader:
         section = self.elf.get_section_by_name("license")
         if section is None:
             return ""
-        return bytes(section.data()).split(b"\0", 1)[0].decode("ascii", "replace")
+        return self._contents(section).split(b"\0", 1)[0].decode("ascii", "replace")
 
     def _kern_version(self) -> int:
         section = self.elf.get_section_by_name("version")
-        if section is None or section["sh_size"] != 4:
+        data = self._contents(section) if section is not None else b""
+        if len(data) != 4:
             return 0
-        (version,) = struct.unpack("<I", section.data())
+        (version,) = struct.unpack("<I", data)
         return int(version)
 
     # -- programs ---------------------------------------------------------------------
@@ -315,10 +335,10 @@ class _Reader:
         if section_index < 0:
             return
         section = self.sections[section_index]
-        code = bytes(section.data())
+        code = self._contents(section)
         if len(code) % INSN_SIZE:
             raise ObjectError(
-                f"section {section.name} is not a whole number of instructions"
+                f"section {section.name!r} is not a whole number of instructions"
             )
         symbols = sorted(
             (
@@ -339,7 +359,7 @@ class _Reader:
                 or start % INSN_SIZE
                 or sym.size % INSN_SIZE
             ):
-                raise ObjectError(f"function {sym.name} has a bad size or offset")
+                raise ObjectError(f"function {sym.name!r} has a bad size or offset")
             function = FunctionSpec(sym.name, section.name, start, code[start:end])
             for r_offset, target in relocations:
                 if start <= r_offset < end:
@@ -363,14 +383,14 @@ class _Reader:
         """What a relocation asks for, by instruction and target (libbpf's rules)."""
         opcode = function.insns[insn * INSN_SIZE]
         src_reg = function.insns[insn * INSN_SIZE + 1] >> 4
-        where = f"{function.name}+{insn}"
+        where = f"{function.name!r}+{insn}"
         if sym.shndx is None:
             if opcode == _OPCODE_CALL:
                 return Relocation(insn, RelocKind.EXTERN_CALL, sym.name, "", 0)
             if opcode == _OPCODE_LD_IMM64:
                 return Relocation(insn, RelocKind.EXTERN_VAR, sym.name, "", 0)
             raise ObjectError(
-                f"{where}: extern {sym.name} used by an unexpected instruction"
+                f"{where}: extern {sym.name!r} used by an unexpected instruction"
             )
         section = (
             self.sections[sym.shndx].name
@@ -380,7 +400,7 @@ class _Reader:
         if opcode == _OPCODE_CALL:
             if src_reg != PSEUDO_CALL or sym.shndx != self.text_index:
                 raise ObjectError(
-                    f"{where}: call to {sym.name or section} is not a .text function"
+                    f"{where}: call to {sym.name or section!r} is not a .text function"
                 )
             return Relocation(insn, RelocKind.CALL, sym.name, section, sym.value)
         if opcode != _OPCODE_LD_IMM64:
@@ -393,7 +413,7 @@ class _Reader:
             return Relocation(insn, RelocKind.MAP_FD, sym.name, section, sym.value)
         if sym.shndx in self.data_indexes:
             return Relocation(insn, RelocKind.DATA, sym.name, section, sym.value)
-        raise ObjectError(f"{where}: reference to section {section} is not supported")
+        raise ObjectError(f"{where}: reference to section {section!r} is not supported")
 
     # -- global data ------------------------------------------------------------------
 
@@ -409,13 +429,14 @@ class _Reader:
         out: dict[str, DatasecSpec] = {}
         for idx in sorted(self.data_indexes):
             section = self.sections[idx]
-            size = section["sh_size"]
+            size = _section_map_size(section)
             if size == 0:
                 continue
+            # .bss: no bytes to copy, and none allocated before they are needed
             data = (
-                bytearray(size)
+                bytearray()
                 if section["sh_type"] == "SHT_NOBITS"
-                else bytearray(section.data())
+                else bytearray(self._contents(section))
             )
             btf_ids = self.btf.find(section.name, bt.Datasec)
             out[section.name] = DatasecSpec(
@@ -430,7 +451,7 @@ class _Reader:
     def _fixup_datasec(
         self, datasec: bt.Datasec, section_index: int
     ) -> list[VariableSpec]:
-        datasec.size = self.sections[section_index]["sh_size"]
+        datasec.size = _section_map_size(self.sections[section_index])
         values = {
             s.name: s.value
             for s in self.symbols
@@ -443,10 +464,16 @@ class _Reader:
                 continue
             if var.name not in values:
                 raise ObjectError(
-                    f"variable {var.name} of {datasec.name} has no ELF symbol"
+                    f"variable {var.name!r} of {datasec.name!r} has no ELF symbol"
                 )
             secinfo.offset = values[var.name]
             secinfo.size = self.btf.size_of(var.type_id)
+            if secinfo.offset + secinfo.size > datasec.size:
+                raise ObjectError(
+                    f"variable {var.name!r} of {datasec.name!r}: {secinfo.size} bytes "
+                    f"at offset {secinfo.offset} lie outside the section "
+                    f"({datasec.size} bytes)"
+                )
             variables.append(
                 VariableSpec(
                     var.name, secinfo.offset, secinfo.size, var.type_id, var.linkage
@@ -508,7 +535,7 @@ class _Reader:
             spec, values = found[0]
             at = r_offset - spec.section_offset - (values if values is not None else 0)
             if values is None or at < 0 or at % _POINTER_SIZE:
-                raise ObjectError(f"map {spec.name}: a relocation outside .values")
+                raise ObjectError(f"map {spec.name!r}: a relocation outside .values")
             index = at // _POINTER_SIZE
             if spec.type == MapType.PROG_ARRAY:
                 in_program = (
@@ -518,15 +545,17 @@ class _Reader:
                     and self._is_program_section(self.sections[sym.shndx])
                 )
                 if sym.type != "STT_FUNC" or not in_program:
-                    raise ObjectError(f"map {spec.name}: slot {index} is not a program")
+                    raise ObjectError(
+                        f"map {spec.name!r}: slot {index} is not a program"
+                    )
             elif sym.shndx != self.maps_index or sym.name not in maps:
-                raise ObjectError(f"map {spec.name}: slot {index} is not a map")
+                raise ObjectError(f"map {spec.name!r}: slot {index} is not a map")
             spec.initial_slots[index] = sym.name
 
     def _map_definition(self, name: str, type_id: int) -> MapSpec:
         definition = self.btf[self.btf.resolve(type_id)]
         if not isinstance(definition, bt.Struct):
-            raise ObjectError(f"map {name}: definition is not a struct")
+            raise ObjectError(f"map {name!r}: definition is not a struct")
         spec = MapSpec(name, MapType.UNSPEC, 0, 0, 0)
         has_values = False
         for member in definition.members:
@@ -547,7 +576,7 @@ class _Reader:
                         spec.type = MapType(value)
                     except ValueError:
                         raise ObjectError(
-                            f"map {name}: unknown map type {value}"
+                            f"map {name!r}: unknown map type {value}"
                         ) from None
                 elif member.name in (
                     "max_entries",
@@ -561,7 +590,9 @@ class _Reader:
                 elif member.name == "map_flags":
                     spec.flags = value
                 else:
-                    raise ObjectError(f"map {name}: unknown attribute {member.name!r}")
+                    raise ObjectError(
+                        f"map {name!r}: unknown attribute {member.name!r}"
+                    )
         if has_values:
             self._check_values(spec)
         return spec
@@ -571,25 +602,27 @@ class _Reader:
         """``__array(values, ...)``: inner maps of a map of maps, or (function
         pointers) the programs of a prog array; the kernel's values are 4-byte fds."""
         if spec.value_size not in (0, 4):
-            raise ObjectError(f"map {spec.name}: values need value_size 4")
+            raise ObjectError(f"map {spec.name!r}: values need value_size 4")
         spec.value_size = 4
         is_map_in_map = spec.type in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS)
         if is_map_in_map and spec.inner is None:
-            raise ObjectError(f"map {spec.name}: values of a map of maps must be maps")
+            raise ObjectError(
+                f"map {spec.name!r}: values of a map of maps must be maps"
+            )
         if spec.type == MapType.PROG_ARRAY and spec.inner is not None:
             raise ObjectError(
-                f"map {spec.name}: values of a prog array must be programs"
+                f"map {spec.name!r}: values of a prog array must be programs"
             )
         if not is_map_in_map and spec.type != MapType.PROG_ARRAY:
             raise ObjectError(
-                f"map {spec.name}: values is only for maps of maps and prog arrays"
+                f"map {spec.name!r}: values is only for maps of maps and prog arrays"
             )
 
     def _pointee(self, map_name: str, member: bt.Member) -> int:
         ptr = self.btf[self.btf.skip_modifiers(member.type_id)]
         if not isinstance(ptr, bt.Ptr):
             raise ObjectError(
-                f"map {map_name}: {member.name} is not declared with __type()"
+                f"map {map_name!r}: {member.name!r} is not declared with __type()"
             )
         return ptr.type_id
 
@@ -597,7 +630,7 @@ class _Reader:
         array = self.btf[self.btf.resolve(self._pointee(map_name, member))]
         if not isinstance(array, bt.Array):
             raise ObjectError(
-                f"map {map_name}: {member.name} is not declared with __uint()"
+                f"map {map_name!r}: {member.name!r} is not declared with __uint()"
             )
         return array.nelems
 
@@ -605,10 +638,12 @@ class _Reader:
         """The inner map definition, or None for function pointers (prog arrays)."""
         array = self.btf[self.btf.resolve(member.type_id)]
         if not isinstance(array, bt.Array):
-            raise ObjectError(f"map {map_name}: values is not declared with __array()")
+            raise ObjectError(
+                f"map {map_name!r}: values is not declared with __array()"
+            )
         inner_ptr = self.btf[self.btf.resolve(array.elem_type)]
         if not isinstance(inner_ptr, bt.Ptr):
-            raise ObjectError(f"map {map_name}: values is not an array of pointers")
+            raise ObjectError(f"map {map_name!r}: values is not an array of pointers")
         if isinstance(self.btf[self.btf.resolve(inner_ptr.type_id)], bt.FuncProto):
             return None
         return self._map_definition(f"{map_name}.inner", inner_ptr.type_id)
@@ -624,3 +659,26 @@ def _section_index(shndx: int) -> int | None:
 def _slice(records: list[Any], start: int, end: int) -> list[Any]:
     """Records inside [start, end), rebased so the function starts at 0."""
     return [shift(r, -start) for r in records if start <= r.insn_off < end]
+
+
+def _symbol_name(names: bytes, offset: int, index: int) -> str:
+    end = names.find(b"\0", offset)
+    if offset >= len(names) or end < 0:
+        raise ObjectError(f"symbol {index}: its name lies outside the string table")
+    try:
+        return names[offset:end].decode()
+    except UnicodeDecodeError:
+        raise ObjectError(
+            f"symbol {index}: its name {names[offset:end]!r} is not UTF-8"
+        ) from None
+
+
+def _section_map_size(section: Any) -> int:
+    """The size of a section that becomes a map value (global data, DATASECs)."""
+    size = int(section["sh_size"])
+    if size > MAX_SECTION_MAP_SIZE:
+        raise ObjectError(
+            f"section {section.name!r} is {size} bytes, more than the kernel allows "
+            f"for a map value ({MAX_SECTION_MAP_SIZE})"
+        )
+    return size

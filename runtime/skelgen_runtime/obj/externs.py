@@ -138,7 +138,8 @@ def _layout_kconfig(btf: Btf, externs: dict[str, ExternSpec]) -> DatasecSpec | N
     variables = []
     for secinfo in datasec.vars:
         var = btf[secinfo.type_id]
-        assert isinstance(var, bt.Var)
+        if not isinstance(var, bt.Var):
+            raise ObjectError(f".kconfig entry {var.name!r} is not a variable")
         owner = externs.get(var.name)
         if owner is None:
             raise ObjectError(f".kconfig variable {var.name!r} has no extern symbol")

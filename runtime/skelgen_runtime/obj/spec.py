@@ -87,7 +87,7 @@ class DatasecSpec:
 
     section: str
     size: int
-    data: bytearray  # initial bytes (zeros for .bss)
+    data: bytearray  # initial bytes; zeros after them up to size (.bss has none)
     btf_id: int  # 0 when the section has no DATASEC (e.g. .rodata.str1.1)
     variables: list[VariableSpec]
 
