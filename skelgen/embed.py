@@ -7,17 +7,20 @@ and relocations refer to — stay valid without rewriting them.
 from __future__ import annotations
 
 import base64
-import struct
 import zlib
 
-_EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
-_SHDR = struct.Struct("<IIQQQQIIQQ")
-SHT_NOBITS = 8
+from skelgen_runtime.obj.elf_layout import (
+    EHDR as _EHDR,
+    SHDR as _SHDR,
+    SHT_NOBITS,
+    check_layout,
+)
 
 
 def strip_debug(elf: bytes) -> bytes:
     """A copy of a 64-bit little-endian ELF without the contents of ``.debug*``
     sections and their relocations.  ``.BTF`` and ``.BTF.ext`` stay."""
+    check_layout(elf)  # every offset, size, alignment and name used below is sane
     header = list(_EHDR.unpack_from(elf, 0))
     shoff, shentsize, shnum, shstrndx = header[6], header[11], header[12], header[13]
     sections = [

@@ -68,7 +68,8 @@ def build(spec: ObjectSpec, elf: bytes, options: Options) -> Generated:
     try:
         source = black.format_str(writer.source(), mode=black.Mode())
     except InvalidInput as exc:  # a bug in the generator, never the user's input
-        raise GeneratorError(f"generated code is not valid Python: {exc}") from None
+        where = str(exc).split("\n", 1)[0]
+        raise GeneratorError(f"generated code is not valid Python: {where}") from None
     return Generated(source, writer.types, writer.datasec_classes)
 
 
@@ -308,7 +309,10 @@ class _ModuleWriter:
             f"    progs: {skel}Progs",
             f"    links: {skel}Links",
         ]
-        lines += [f"    {attr}: {cls}  # {d.section}" for attr, cls, d in datasecs]
+        lines += [
+            f"    {attr}: {cls}  # {comment_text(d.section)}"
+            for attr, cls, d in datasecs
+        ]
         lines += ["", f"    _object_name_ = {self.spec.name!r}", "    _maps_ = {"]
         lines += map_table
         lines += ["    }", "    _programs_ = {"]

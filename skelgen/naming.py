@@ -142,18 +142,24 @@ class Scope:
     def __init__(self, reserved: frozenset[str] = frozenset()) -> None:
         self.reserved = reserved
         self.taken: set[str] = set()
+        # the last number given to each base: every lower one is taken, so a
+        # thousand types of one name cost a thousand steps, not half a million
+        self._last: dict[str, int] = {}
 
     def claim(
         self, raw: str, qualifier: str = "", reserved: frozenset[str] = frozenset()
     ) -> str:
         """A unique identifier for ``raw``; ``reserved`` adds names for this claim."""
         base = identifier(raw, self.reserved | reserved)
-        name, n = base, 1
+        name = base
         if name in self.taken and qualifier:
             base = name = f"{base}_{qualifier}"
-        while name in self.taken:
-            n += 1
-            name = f"{base}_{n}"
+        if name in self.taken:
+            n = self._last.get(base, 1)
+            while name in self.taken:
+                n += 1
+                name = f"{base}_{n}"
+            self._last[base] = n
         self.taken.add(name)
         return name
 

@@ -13,6 +13,8 @@ import pytest
 from conftest import import_file
 from skelgen_runtime import BPFError, BPFObject, ObjectError
 
+from fuzz.model import SYM, Elf
+
 
 def skelgen(
     *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
@@ -193,6 +195,25 @@ def test_truncated_object(globals_obj: Path, tmp_path: Path) -> None:
         with pytest.raises(ObjectError):
             BPFObject.open(bad)
     assert not (tmp_path / "out.py").exists()
+
+
+def test_names_from_the_object_are_quoted_in_errors(
+    globals_obj: Path, tmp_path: Path
+) -> None:
+    """A program whose name holds a newline and whose size is wrong: the error
+    names it by repr(), on one line."""
+    elf = Elf.parse(globals_obj.read_bytes())
+    symtab = elf.find(b".symtab")
+    strtab = elf.sections[symtab].header[6]
+    symbols = [list(s) for s in SYM.iter_unpack(elf.sections[symtab].data)]
+    function = next(s for s in symbols if s[1] & 0xF == 2)  # STT_FUNC
+    function[0] = elf.add_string(strtab, b"evil\nname")
+    function[5] += 3  # not a whole number of instructions
+    elf.set_data(symtab, b"".join(SYM.pack(*s) for s in symbols))
+    bad = tmp_path / "named.o"
+    bad.write_bytes(elf.to_bytes())
+    proc = skelgen(bad, "-o", tmp_path / "out.py")
+    assert_one_line_error(proc, "function 'evil\\nname' has a bad size")
 
 
 def test_x86_object_is_not_bpf(tmp_path: Path) -> None:

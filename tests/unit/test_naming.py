@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from skelgen.naming import CTYPES_RESERVED, Scope, camel_case, comment_text, identifier
 
 
@@ -31,3 +33,15 @@ def test_camel_case_and_comments() -> None:
     assert camel_case("minimal_bpf") == "MinimalBpf"
     assert camel_case("my-prog.bpf") == "MyProgBpf"
     assert comment_text('a"b\n\\c') == "a?b??c"
+
+
+def test_many_types_of_one_name_are_named_in_linear_time() -> None:
+    """BTF may hold thousands of types called alike; naming them must not take
+    quadratic time (20,000 claims took minutes that way)."""
+    scope = Scope()
+    start = time.perf_counter()
+    names = [scope.claim("dup") for _ in range(20_000)]
+    assert time.perf_counter() - start < 5
+    assert names[:3] == ["dup", "dup_2", "dup_3"] and names[-1] == "dup_20000"
+    assert scope.claim("dup_20001") == "dup_20001"
+    assert scope.claim("dup") == "dup_20002"
