@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -170,7 +171,17 @@ def _write(output: str | None, produce: Callable[[], str]) -> None:
 
 def write_atomically(path: Path, produce: Callable[[], str]) -> None:
     """Write what ``produce()`` returns to ``path`` in one step; a directory that
-    cannot take the file is found out before ``produce`` runs."""
+    cannot take the file is found out before ``produce`` runs.  An output that is
+    not a regular file (``/dev/null``, ``/dev/stdout``, a FIFO) is written as it is:
+    renaming over it would replace the device or pipe with a file."""
+    try:
+        regular = stat.S_ISREG(path.stat().st_mode)
+    except FileNotFoundError:
+        regular = True
+    if not regular:
+        with path.open("w", encoding="utf-8") as f:
+            f.write(produce())
+        return
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -150,6 +152,25 @@ def test_an_embedding_module_refuses_an_object_path(
     skeleton = import_file(out, "embedding_skel").GlobalsBpf
     with pytest.raises(BPFError, match="embeds its object"):
         skeleton.open(object_path=globals_obj)
+
+
+def test_an_output_that_is_not_a_regular_file_is_written_not_replaced(
+    globals_obj: Path, tmp_path: Path
+) -> None:
+    """``-o /dev/null`` or a FIFO: renaming a temporary file over it would put a
+    regular file where the device or pipe was."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(
+        target=lambda: received.append(fifo.read_bytes()), daemon=True
+    )
+    reader.start()
+    proc = skelgen(globals_obj, "-o", fifo)
+    reader.join(timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert b"class GlobalsBpf(Skeleton)" in received[0]
 
 
 def test_module_runs_with_python_m(globals_obj: Path) -> None:

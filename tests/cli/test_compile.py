@@ -138,8 +138,10 @@ def test_clang_flags_after_dashes_reach_clang(
     assert "class FlaggedBpf(Skeleton)" in out.read_text()
 
 
-def test_vmlinux_header_is_written_once_per_btf(tools: dict[str, str]) -> None:
-    proc = skelgen(tools, "compile", KILL_SOURCE, "-o", os.devnull)
+def test_vmlinux_header_is_written_once_per_btf(
+    tools: dict[str, str], tmp_path: Path
+) -> None:
+    proc = skelgen(tools, "compile", KILL_SOURCE, "-o", tmp_path / "kill_skel.py")
     assert proc.returncode == 0, proc.stderr
     cached = list(Path(tools["SKELGEN_CACHE_DIR"]).glob("vmlinux-h/*/vmlinux.h"))
     assert len(cached) == 1
