@@ -1,17 +1,18 @@
-"""What the tests compile (BPF objects, C test programs, the libbpf harness), kept in
-one directory and named by a hash of what determines it.
+"""What the tests build (BPF objects, generated modules, C test programs, the libbpf
+harness), kept in one directory and named by a hash of what determines it.
 
 By default a session builds into a temporary directory.  With ``--build-cache DIR``
 builds are kept across runs in DIR: a build whose source, flags or generated
 ``vmlinux.h`` changed goes to a new directory, so nothing stale is reused.  With
 ``--build-cache-only`` nothing is compiled at all: every build must already be in DIR.
 That is how the tests run in a VM on another kernel (``scripts/kernels/``): the host
-compiles once against its own ``vmlinux.h`` (CO-RE makes the objects portable) and the
-guest, whose root filesystem is the host's, read-only, only reads.
+compiles and generates once against its own ``vmlinux.h`` (CO-RE makes the objects
+portable) and the guest, whose root filesystem is the host's, read-only, only reads.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import subprocess
@@ -48,6 +49,14 @@ def _system_includes() -> list[Path]:
     triple = sysconfig.get_config_var("MULTIARCH") or ""
     path = Path("/usr/include") / triple
     return [path] if triple and path.is_dir() else []
+
+
+@functools.cache
+def _generator_fingerprint() -> bytes:
+    """What generated modules depend on: the generator and the runtime it reads with."""
+    sources = sorted((ROOT / "skelgen").rglob("*.py"))
+    sources += sorted((ROOT / "runtime" / "skelgen_runtime").rglob("*.py"))
+    return _key(*(p.read_bytes() for p in sources)).encode()
 
 
 def bpf_source(name: str) -> Path:
@@ -140,6 +149,17 @@ class BuildCache:
 
         return self._cached(self.root / "bin" / key / source.stem, build)
 
+    def skeleton(self, obj: Path) -> Path:
+        """The module ``skelgen`` generates from ``obj`` (``<name>_skel.py``)."""
+        key = _key(obj.read_bytes(), _generator_fingerprint())
+
+        def build(out: Path) -> None:
+            cmd = [sys.executable, "-m", "skelgen", str(obj), "-o", str(out)]
+            subprocess.run(cmd, check=True)
+
+        name = f"{obj.name.removesuffix('.bpf.o')}_skel.py"
+        return self._cached(self.root / "skel" / key / name, build)
+
     def harness(self) -> Path:
         """The libbpf harness binary (built by gcc against the system libbpf)."""
         if self.compile:
@@ -151,10 +171,12 @@ class BuildCache:
 
 
 def build_all(cache: BuildCache) -> list[Path]:
-    """Everything the kernel tests compile: each BPF source of the tests and examples,
-    each C test program of ``tests/kernel``, the libbpf harness."""
+    """Everything the kernel tests build: each BPF source of the tests and examples
+    and its generated module, each C test program of ``tests/kernel``, the libbpf
+    harness."""
     bpf = [*BPF_SOURCES.glob("*.bpf.c"), *(ROOT / "examples").glob("*/*.bpf.c")]
     built = [cache.bpf_object(source) for source in sorted(bpf)]
+    built += [cache.skeleton(obj) for obj in built]
     built += [cache.c_program(c) for c in sorted((TESTS / "kernel").glob("*.c"))]
     built.append(cache.harness())
     return built

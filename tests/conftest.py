@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -104,19 +103,14 @@ def import_file(path: Path, module_name: str) -> ModuleType:
 
 @pytest.fixture(scope="session")
 def skeleton_module(
-    build_bpf: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
+    build_bpf: Callable[[str], Path], build_cache: BuildCache
 ) -> Callable[[str], ModuleType]:
     """``skeleton_module("globals")``: compile, run the generator, import the module."""
-    out = tmp_path_factory.mktemp("skel")
     cache: dict[str, ModuleType] = {}
 
     def generate(name: str) -> ModuleType:
         if name not in cache:
-            obj = build_bpf(name)
-            path = out / f"{obj.name.removesuffix('.bpf.o')}_skel.py"
-            subprocess.run(
-                [sys.executable, "-m", "skelgen", str(obj), "-o", str(path)], check=True
-            )
+            path = build_cache.skeleton(build_bpf(name))
             cache[name] = import_file(path, f"skel_{name}_{len(cache)}")
         return cache[name]
 
