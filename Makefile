@@ -6,7 +6,7 @@ BUILD := build
 MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(MULTIARCH)
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-kernels test-kernels-smoke lint bench clean
 
 setup:
 	@scripts/setup.sh
@@ -23,6 +23,20 @@ demo: setup $(BUILD)/minimal/minimal_skel.py
 
 test: setup
 	$(VENV)/bin/pytest -q
+
+# The kernel tests in VMs on Debian's kernels (docs/kernels.md), e.g.
+#   make test-kernels KERNELS="5.10 6.1" TESTS=tests/kernel/test_maps.py K=lpm
+KERNELS ?= 5.10 6.1 6.12 sid
+TESTS ?=
+K ?=
+test-kernels: setup
+	scripts/kernels/matrix --kernels $(KERNELS) $(if $(TESTS),--tests $(TESTS)) $(if $(K),-k "$(K)")
+
+# A bounded smoke of the matrix for CI: two old kernels, a curated part of the tests.
+SMOKE_KERNELS := 5.10 6.1
+SMOKE_TESTS := tests/kernel/test_skeleton.py tests/kernel/test_ringbuf.py tests/kernel/test_attach_tracing.py
+test-kernels-smoke: setup
+	scripts/kernels/matrix --kernels $(SMOKE_KERNELS) --tests $(SMOKE_TESTS) --no-docs --timeout 1200
 
 lint: setup
 	$(VENV)/bin/mypy runtime/skelgen_runtime skelgen

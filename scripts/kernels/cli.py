@@ -98,7 +98,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         for stale in ("junit.xml", "run.json", "console.log"):
             (out / stale).unlink(missing_ok=True)
         junit = f"--junitxml={vm.GUEST_RESULTS}/junit.xml"
-        pytest = ["pytest", "-q", "-rfE", junit, *tests]
+        # -v: the console log says how far a run got if it never ends; a test
+        # stuck for 10 minutes has its stack dumped there.
+        pytest = ["pytest", "-v", "-rfE", "-o", "faulthandler_timeout=600", junit]
+        pytest += tests
         if args.k:
             pytest += ["-k", args.k]
         print(f"kernels: {name} ({chosen.version}): {selection}", flush=True)
