@@ -40,8 +40,9 @@ test-kernels-smoke: setup
 
 lint: setup
 	$(VENV)/bin/mypy runtime/skelgen_runtime skelgen
-	$(VENV)/bin/ruff check runtime skelgen tests examples
-	$(VENV)/bin/black --check runtime skelgen tests examples
+	MYPYPATH=scripts/kernels $(VENV)/bin/mypy scripts/kernels
+	$(VENV)/bin/ruff check runtime skelgen tests examples scripts
+	$(VENV)/bin/black --check runtime skelgen tests examples scripts
 
 bench: setup
 	$(PY) bench/run.py

@@ -6,6 +6,7 @@ run KERNEL [-- COMMAND...]   one command in a VM on KERNEL, output on the termin
 matrix [options]             the kernel tests on each kernel in turn: JUnit and a
                              console log per kernel under build/kernels/results/,
                              a summary, and the table of docs/kernels.md
+report [--docs]              that summary again from the latest results
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import report
 import vm
@@ -138,22 +138,29 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         if outcome.status not in (0, 1) or not loaded.results:
             broken.append(name)
             print(f"kernels: {name}: see {out / 'console.log'}", file=sys.stderr)
+    _summarise(runs, update_docs=full and not args.no_docs)
+    failed = any(r.counts()["failed"] + r.counts()["error"] for r in runs)
+    return 1 if broken or (args.strict and failed) else 0
+
+
+def _summarise(runs: Sequence[report.KernelRun], update_docs: bool) -> None:
     print()
     print(report.summary_table(runs))
     print()
     for run in runs:
         print(f"{run.name}:")
         print("\n".join(report.failure_causes(run)) or "- no failures")
-    if full and not args.no_docs:
-        every = [r for r in map(report.load_run, _result_dirs()) if r and r.full]
-        report.update_docs(DOCS, every)
+    if update_docs:
+        results = (report.load_run(RESULTS / name) for name in SUITES)
+        report.update_docs(DOCS, [r for r in results if r is not None and r.full])
         print(f"\nkernels: updated {DOCS.relative_to(REPO)}")
-    failed = any(r.counts()["failed"] + r.counts()["error"] for r in runs)
-    return 1 if broken or (args.strict and failed) else 0
 
 
-def _result_dirs() -> list[Path]:
-    return [RESULTS / name for name in SUITES if (RESULTS / name).is_dir()]
+def cmd_report(args: argparse.Namespace) -> int:
+    """The summary of the latest results of ``args.kernels``, without running."""
+    results = (report.load_run(RESULTS / name) for name in args.kernels)
+    _summarise([r for r in results if r is not None], update_docs=args.docs)
+    return 0
 
 
 def main(argv: Sequence[str]) -> int:
@@ -182,12 +189,19 @@ def main(argv: Sequence[str]) -> int:
     matrix.add_argument(
         "--strict", action="store_true", help="exit 1 when a test fails, too"
     )
+    summary = sub.add_parser("report", help="the latest results again, no run")
+    summary.add_argument(
+        "--kernels", nargs="+", choices=list(SUITES), default=list(SUITES)
+    )
+    summary.add_argument("--docs", action="store_true", help="rewrite docs/kernels.md")
     args = parser.parse_args(argv)
     try:
         if args.action == "run":
             return cmd_run(args, command)
         if command:
-            parser.error("matrix takes no command")
+            parser.error(f"{args.action} takes no command")
+        if args.action == "report":
+            return cmd_report(args)
         return cmd_matrix(args)
     except KernelError as exc:
         print(f"kernels: {exc}", file=sys.stderr)

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -65,20 +66,24 @@ class Kernel:
 # -- the host's mirrors ----------------------------------------------------------------------
 
 
-def _host_codename() -> str:
-    for line in Path("/etc/os-release").read_text().splitlines():
+def host_codename(os_release: Path = Path("/etc/os-release")) -> str:
+    for line in os_release.read_text().splitlines():
         if line.startswith("VERSION_CODENAME="):
             return line.split("=", 1)[1].strip('"')
-    raise KernelError("/etc/os-release names no VERSION_CODENAME: not a Debian host?")
+    raise KernelError(f"{os_release} names no VERSION_CODENAME: not a Debian host?")
 
 
-def _source_entries() -> list[tuple[str, list[str]]]:
-    """(URI, suites) of every enabled ``deb`` entry, one-line and deb822 formats."""
-    entries: list[tuple[str, list[str]]] = []
+def apt_source_files() -> list[Path]:
     files = [APT_SOURCES] if APT_SOURCES.is_file() else []
     if APT_SOURCE_PARTS.is_dir():
         files += sorted(APT_SOURCE_PARTS.glob("*.list"))
         files += sorted(APT_SOURCE_PARTS.glob("*.sources"))
+    return files
+
+
+def source_entries(files: Sequence[Path]) -> list[tuple[str, list[str]]]:
+    """(URI, suites) of every enabled ``deb`` entry, one-line and deb822 formats."""
+    entries: list[tuple[str, list[str]]] = []
     for path in files:
         text = path.read_text()
         if path.suffix == ".sources":
@@ -88,10 +93,8 @@ def _source_entries() -> list[tuple[str, list[str]]]:
                     if ":" in line and not line.startswith(("#", " ")):
                         key, value = line.split(":", 1)
                         fields[key.strip().lower()] = value.strip()
-                if (
-                    "deb" in fields.get("types", "").split()
-                    and fields.get("enabled", "yes") != "no"
-                ):
+                enabled = fields.get("enabled", "yes").lower() != "no"
+                if "deb" in fields.get("types", "").split() and enabled:
                     for uri in fields.get("uris", "").split():
                         entries.append((uri, fields.get("suites", "").split()))
         else:
@@ -102,15 +105,15 @@ def _source_entries() -> list[tuple[str, list[str]]]:
     return entries
 
 
-def host_mirrors() -> tuple[str, str | None]:
-    """The host's Debian archive URI and its security archive URI (if configured)."""
-    codename = _host_codename()
-    archive = security = None
-    for uri, suites in _source_entries():
-        if codename in suites and archive is None:
-            archive = uri
-        if f"{codename}-security" in suites and security is None:
-            security = uri
+def host_mirrors(
+    codename: str, entries: Sequence[tuple[str, list[str]]]
+) -> tuple[str, str | None]:
+    """The Debian archive URI serving suite ``codename`` and the security archive URI
+    serving ``codename-security`` (None when no source has it)."""
+    archive = next((uri for uri, suites in entries if codename in suites), None)
+    security = next(
+        (uri for uri, suites in entries if f"{codename}-security" in suites), None
+    )
     if archive is None:
         raise KernelError(f"no apt source for suite {codename!r} in /etc/apt")
     return archive, security
@@ -152,7 +155,9 @@ class PrivateApt:
 
     def configure(self) -> None:
         """Write sources.list for every suite of ``SUITES`` from the host's mirrors."""
-        archive, security = host_mirrors()
+        archive, security = host_mirrors(
+            host_codename(), source_entries(apt_source_files())
+        )
         lines = []
         for suite in sorted({s for suites in SUITES.values() for s in suites}):
             if suite.endswith("-security"):

@@ -118,14 +118,20 @@ def read_junit(path: Path) -> list[TestResult]:
             node = case.find(tag)
             if node is not None:
                 outcome = {"failure": "failed"}.get(tag, tag)
-                text = node.get("message") or node.text or ""
-                message = text.strip().splitlines()[0] if text.strip() else ""
+                text = (node.get("message") or node.text or "").strip()
+                message = _unwrap(text.splitlines()[0] if text else "")
                 break
         result = TestResult(test, outcome, message)
         old = found.get(test)
         if old is None or _WORSE[outcome] > _WORSE[old.outcome]:
             found[test] = result
     return list(found.values())
+
+
+def _unwrap(message: str) -> str:
+    """``failed on setup with "X: text"`` (a fixture's error) → ``X: text``."""
+    match = re.fullmatch(r'failed on (?:setup|teardown) with "(.*)"', message)
+    return match.group(1) if match else message
 
 
 def save_run(run: KernelRun, directory: Path) -> None:
