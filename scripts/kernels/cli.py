@@ -89,10 +89,11 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     full = tests == [KERNEL_TESTS] and args.k is None
     selection = shlex.join([*tests, *(["-k", args.k] if args.k else [])])
     prebuild()
+    kernels = [kernel(name, refresh=not args.no_refresh) for name in args.kernels]
     broken = []
     runs = []
-    for name in args.kernels:
-        chosen = kernel(name, refresh=not args.no_refresh)
+    for chosen in kernels:
+        name = chosen.name
         out = RESULTS / name
         out.mkdir(parents=True, exist_ok=True)
         for stale in ("junit.xml", "run.json", "console.log"):
