@@ -32,11 +32,14 @@ K ?=
 test-kernels: setup
 	scripts/kernels/matrix --kernels $(KERNELS) $(if $(TESTS),--tests $(TESTS)) $(if $(K),-k "$(K)")
 
-# A bounded smoke of the matrix for CI: two old kernels, a curated part of the tests.
+# The bounded smoke of the matrix meant for CI: the two oldest kernels, all of
+# tests/kernel (about 6 minutes each under TCG, see docs/kernels.md), 30 minutes at
+# most each; fails when a VM breaks, not on test failures (add SMOKE_STRICT=--strict).
 SMOKE_KERNELS := 5.10 6.1
-SMOKE_TESTS := tests/kernel/test_skeleton.py tests/kernel/test_ringbuf.py tests/kernel/test_attach_tracing.py
+SMOKE_TESTS := tests/kernel
+SMOKE_STRICT ?=
 test-kernels-smoke: setup
-	scripts/kernels/matrix --kernels $(SMOKE_KERNELS) --tests $(SMOKE_TESTS) --no-docs --timeout 1200
+	scripts/kernels/matrix --kernels $(SMOKE_KERNELS) --tests $(SMOKE_TESTS) --no-docs --timeout 1800 $(SMOKE_STRICT)
 
 lint: setup
 	$(VENV)/bin/mypy runtime/skelgen_runtime skelgen
