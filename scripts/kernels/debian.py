@@ -199,10 +199,22 @@ class PrivateApt:
             raise KernelError(f"{META_PACKAGE}={best} depends on no linux-image")
         return match.group(1), best
 
-    def download(self, package: str, version: str, dest: Path) -> Path:
-        self._run("apt-get", "-qq", "download", f"{package}={version}", cwd=dest)
-        (deb,) = dest.glob(f"{package}_*.deb")
-        return deb
+    def parts(self, package: str, version: str) -> list[str]:
+        """The image package and the packages of the same kernel it depends on: sid
+        splits a kernel into linux-image-X (empty), linux-binary-X (vmlinuz),
+        linux-base-X (config) and linux-modules-X."""
+        abi = re.escape(package.removeprefix("linux-image-"))
+        show = self._run("apt-cache", "show", f"{package}={version}")
+        depends = re.search(r"^Depends:(.*)$", show, re.M)
+        found = re.findall(
+            rf"\b(linux-[a-z]+-{abi}) \(= ", depends[1] if depends else ""
+        )
+        return [package, *dict.fromkeys(found)]
+
+    def download(self, packages: Sequence[str], version: str, dest: Path) -> list[Path]:
+        pinned = [f"{package}={version}" for package in packages]
+        self._run("apt-get", "-qq", "download", *pinned, cwd=dest)
+        return sorted(dest.glob("*.deb"))
 
 
 def _version_gt(a: str, b: str) -> bool:
@@ -259,9 +271,10 @@ class KernelStore:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=directory, prefix=".fetch-") as tmp:
             staging = Path(tmp)
-            deb = self.apt.download(package, version, staging)
+            debs = self.apt.download(self.apt.parts(package, version), version, staging)
             root = staging / "root"
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+            for deb in debs:
+                subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
             release = _release(root)
             _index_modules(root, release)
             final = directory / "root"
@@ -274,10 +287,21 @@ class KernelStore:
 
 
 def _release(root: Path) -> str:
+    """uname -r of the unpacked kernel.  Its image and config are in ``boot/`` (up to
+    trixie) or in ``usr/lib/modules/RELEASE/`` (sid): the latter get ``boot/`` links."""
     images = sorted((root / "boot").glob("vmlinuz-*"))
+    if images:
+        return images[0].name.removeprefix("vmlinuz-")
+    images = sorted((root / "usr" / "lib" / "modules").glob("*/vmlinuz"))
     if len(images) != 1:
-        raise KernelError(f"expected one boot/vmlinuz-* in the package, got {images}")
-    return images[0].name.removeprefix("vmlinuz-")
+        raise KernelError(f"expected one vmlinuz in the packages, got {images}")
+    release = images[0].parent.name
+    (root / "boot").mkdir(exist_ok=True)
+    for name in ("vmlinuz", "config", "System.map"):
+        if (images[0].parent / name).is_file():
+            link = root / "boot" / f"{name}-{release}"
+            link.symlink_to(f"../usr/lib/modules/{release}/{name}")
+    return release
 
 
 def _index_modules(root: Path, release: str) -> None:
