@@ -128,10 +128,11 @@ def read_junit(path: Path) -> list[TestResult]:
     return list(found.values())
 
 
-def _unwrap(message: str) -> str:
-    """``failed on setup with "X: text"`` (a fixture's error) → ``X: text``."""
-    match = re.fullmatch(r'failed on (?:setup|teardown) with "(.*)"', message)
-    return match.group(1) if match else message
+def _unwrap(line: str) -> str:
+    """``failed on setup with "X: text"`` (a fixture's error) → ``X: text`` (the
+    closing quote is on a later line when the message has several)."""
+    match = re.fullmatch(r'failed on (?:setup|teardown) with "(.*?)"?', line)
+    return match.group(1) if match else line
 
 
 def save_run(run: KernelRun, directory: Path) -> None:

@@ -95,7 +95,7 @@ def test_refused():
 
 @pytest.fixture
 def broken():
-    raise MapError("create map m: EPERM")
+    raise MapError("create map m: EPERM\\nthe verifier's log, line 2")
 
 def test_setup_error(broken):
     pass
