@@ -94,7 +94,8 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     runs = []
     for chosen in kernels:
         name = chosen.name
-        out = RESULTS / name
+        # A partial run keeps its results apart: the page shows full runs only.
+        out = RESULTS / name if full else RESULTS / "partial" / name
         out.mkdir(parents=True, exist_ok=True)
         for stale in ("junit.xml", "run.json", "console.log"):
             (out / stale).unlink(missing_ok=True)
