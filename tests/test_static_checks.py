@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SOURCES = ["runtime", "skelgen", "tests", "examples", "fuzz"] + (
+SOURCES = ["runtime", "skelgen", "tests", "examples", "fuzz", "scripts"] + (
     ["bench"] if (ROOT / "bench").is_dir() else []
 )
 

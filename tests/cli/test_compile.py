@@ -9,7 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BPF_SOURCES, import_file, require
+from build_cache import BPF_SOURCES
+from conftest import import_file, require
 from libbpf_oracle import VMLINUX_BTF, find_clang
 from test_cli import assert_one_line_error, skelgen as run_skelgen
 

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from build_cache import BPF_SOURCES, BuildCache, system_includes
 from c_layout import TypeLayout, header_layouts
-from conftest import BPF_SOURCES, _multiarch_include, require
+from conftest import require
 from libbpf_oracle import VMLINUX_BTF, compile_bpf
 from skelgen_runtime.btf import Btf, types as bt
 from skelgen_runtime.btf.lazy import LazyBtf
@@ -90,7 +91,7 @@ def test_core_programs_compile_as_with_bpftools_header(
     ours = compile_bpf(
         BPF_SOURCES / f"{source}.bpf.c",
         tmp_path,
-        include_dirs=[our_include, *_multiarch_include()],
+        include_dirs=[our_include, *system_includes()],
     )
     assert _programs(ours) == reference
     assert any(relos for _, relos in reference.values()) or source == "core_externs"
@@ -122,9 +123,9 @@ def _check_against_btf(btf: Btf, key: str, layout: TypeLayout) -> int:
 
 
 def test_kernel_struct_layouts_match_bpftools_header_and_btf(
-    our_include: Path, bpf_build_dir: Path, tmp_path: Path
+    our_include: Path, build_cache: BuildCache, tmp_path: Path
 ) -> None:
-    bpftool_header = (bpf_build_dir / "include" / "vmlinux.h").read_text()
+    bpftool_header = build_cache.built_vmlinux_header().read_text()
     theirs = header_layouts(
         VMLINUX_BTF, bpftool_header, tmp_path / "bpftool", fix_enum_sizes=True
     )

@@ -1,11 +1,10 @@
-"""Helpers of the attach tests: globals by name, network namespaces, cgroups, a
-uprobe target binary.  Everything made here is removed again by its context manager."""
+"""Helpers of the attach tests: globals by name, network namespaces, cgroups.
+Everything made here is removed again by its context manager."""
 
 from __future__ import annotations
 
 import ctypes
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -220,10 +219,3 @@ def run_in_cgroup(cgroup: str, code: str) -> subprocess.CompletedProcess[str]:
         check=True,
         timeout=30,
     )
-
-
-def build_c(source: Path, out: Path, *flags: str) -> Path:
-    gcc = shutil.which("gcc")
-    assert gcc is not None
-    run(gcc, "-g", *flags, "-o", str(out), str(source))
-    return out

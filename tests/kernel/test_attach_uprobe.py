@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from attach_support import build_c, loaded, read_global
+from attach_support import loaded, read_global
 from conftest import open_fds
 from skelgen_runtime import AttachError, BPFObject
 from skelgen_runtime.kernel.probes import tracefs_root
@@ -22,9 +22,10 @@ FUNCTION = "skelgen_target_add"
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("uprobe") / "uprobe_target"
-    return build_c(TARGET_SOURCE, out, "-O2")
+def target(
+    build_c: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    return build_c(TARGET_SOURCE, tmp_path_factory.mktemp("uprobe") / "uprobe_target")
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import libbpf_oracle
 import pytest
-from attach_support import build_c, loaded, read_global
+from attach_support import loaded, read_global
 from conftest import open_fds
 from skelgen_runtime import AttachError, BPFObject, UsdtLink
 from skelgen_runtime.features import programs as program_features
@@ -50,16 +50,18 @@ COOKIE = 0xFEEDFACECAFEBEEF
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_c(
-        TARGET_SOURCE, tmp_path_factory.mktemp("usdt") / "usdt_target", "-O2"
-    )
+def target(
+    build_c: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    return build_c(TARGET_SOURCE, tmp_path_factory.mktemp("usdt") / "usdt_target")
 
 
 @pytest.fixture(scope="module")
-def target_no_pie(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def target_no_pie(
+    build_c: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     out = tmp_path_factory.mktemp("usdt") / "usdt_target_no_pie"
-    return build_c(TARGET_SOURCE, out, "-O2", "-no-pie", "-fno-pie")
+    return build_c(TARGET_SOURCE, out, "-no-pie", "-fno-pie")
 
 
 @pytest.fixture

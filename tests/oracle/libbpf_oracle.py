@@ -116,15 +116,20 @@ def missing_prerequisites() -> list[str]:
     return missing
 
 
+def harness_path(workdir: Path) -> Path:
+    """Where ``build_harness`` puts (or finds) the harness of this source in *workdir*."""
+    source = HARNESS_SOURCE.read_bytes()
+    key = _sha256(source, " ".join(HARNESS_CFLAGS + HARNESS_LIBS).encode())[:16]
+    return workdir / f"libbpf_harness-{key}"
+
+
 def build_harness(workdir: Path) -> Path:
     """Compile libbpf_harness.c into *workdir*; reuse a build of the same source."""
-    source = HARNESS_SOURCE.read_bytes()
-    gcc = _require("gcc")
-    key = _sha256(source, " ".join(HARNESS_CFLAGS + HARNESS_LIBS).encode())[:16]
-    workdir.mkdir(parents=True, exist_ok=True)
-    binary = workdir / f"libbpf_harness-{key}"
+    binary = harness_path(workdir)
     if binary.is_file() and os.access(binary, os.X_OK):
         return binary
+    gcc = _require("gcc")
+    workdir.mkdir(parents=True, exist_ok=True)
     # Build under a private name and rename: concurrent builders cannot see
     # a half-written binary.
     fd, tmp_name = tempfile.mkstemp(prefix=".libbpf_harness-", dir=workdir)
