@@ -4,12 +4,16 @@
 hide every misspelled field.  Under ``TYPE_CHECKING`` :class:`Struct` and
 :class:`Union` are therefore plain classes: mypy sees only the annotated fields of
 each generated class.  At run time they are real ctypes types that also refuse
-writes once their memory is frozen (``.rodata`` after load).
+writes once their memory is frozen (``.rodata`` after load), and — generated classes
+having ``__slots__ = ()`` — an assignment to a name that is no field
+(``AttributeError`` with a did-you-mean), where a plain ctypes structure would take
+any attribute and a misspelled field would go unnoticed.
 """
 
 from __future__ import annotations
 
 import ctypes
+import difflib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
@@ -23,18 +27,35 @@ class FrozenError(BPFError, AttributeError):
 
 
 def _check_writable(obj: Any) -> None:
+    # A class attribute: found without raising, unlike an unset slot (~1 µs).
     node = obj
     while node is not None:
-        if getattr(node, "_frozen_", False):
+        if getattr(type(node), "_frozen_", False):
             raise FrozenError(
                 f"{type(obj).__name__} is read-only: .rodata is frozen once the object is loaded"
             )
         node = node._b_base_
 
 
+_FROZEN_CLASSES: dict[type, type] = {}
+
+
 def freeze(obj: Any) -> None:
-    """Refuse writes through ``obj`` and every object that shares its memory."""
-    object.__setattr__(obj, "_frozen_", True)
+    """Refuse writes through ``obj`` and every object that shares its memory: its
+    class becomes a subclass saying so (the instance has no dict to say it in)."""
+    cls: Any = type(obj)
+    if getattr(cls, "_frozen_", False):
+        return
+    frozen = _FROZEN_CLASSES.get(cls)
+    if frozen is None:
+        namespace = {
+            "__slots__": (),
+            "_frozen_": True,
+            "__module__": cls.__module__,
+            "__qualname__": cls.__qualname__,
+        }
+        frozen = _FROZEN_CLASSES[cls] = type(cls)(cls.__name__, (cls,), namespace)
+    object.__setattr__(obj, "__class__", frozen)
 
 
 if TYPE_CHECKING:
@@ -61,19 +82,58 @@ else:
 
         def __setattr__(self, name: str, value: Any) -> None:
             _check_writable(self)
-            super().__setattr__(name, value)
+            try:
+                super().__setattr__(name, value)
+            except AttributeError:
+                # Generated classes have ``__slots__ = ()``: no instance dict, so a
+                # name that is no field lands here (and only then: no cost on fields).
+                if hasattr(type(self), name):
+                    raise
+                raise _not_a_field(self, name) from None
 
         def __repr__(self) -> str:
             names = [f[0] for f in self._fields_ if not f[0].startswith("_")]
-            names += [n for n, v in vars(type(self)).items() if isinstance(v, BitField)]
+            names += [
+                n
+                for klass in type(self).__mro__
+                for n, v in vars(klass).items()
+                if isinstance(v, BitField)
+            ]
             body = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
             return f"{type(self).__name__}({body})"
 
     class Struct(_Guarded, ctypes.Structure):
+        __slots__ = ("_memory_",)  # what keeps a data section's memory alive
         _pack_ = 1
+        _frozen_ = False  # see freeze()
 
     class Union(_Guarded, ctypes.Union):
+        __slots__ = ("_memory_",)
         _pack_ = 1
+        _frozen_ = False
+
+    class _Probe(ctypes.Structure):
+        _fields_ = [("x", ctypes.c_int)]
+
+    _CField = type(_Probe.x)
+
+    def _field_names(cls: type) -> list[str]:
+        """The names a class reads and writes as fields: ctypes fields (those of
+        anonymous members included) and bitfields, padding left out."""
+        return [
+            name
+            for klass in cls.__mro__
+            for name, value in vars(klass).items()
+            if isinstance(value, (_CField, BitField)) and not name.startswith("_")
+        ]
+
+    def _not_a_field(obj: Any, name: str) -> AttributeError:
+        cls = type(obj)
+        close = difflib.get_close_matches(name, _field_names(cls), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return AttributeError(
+            f"{cls.__name__} has no field {name!r}{hint}", name=name, obj=obj
+        )
 
 
 class CArray(Protocol[T]):
@@ -110,6 +170,7 @@ def array(element: Any, length: int) -> Any:
                 "_length_": length,
                 "__setitem__": __setitem__,
                 "__repr__": __repr__,
+                "_frozen_": False,
             },
         )
         _ARRAY_TYPES[key] = cls
