@@ -93,9 +93,9 @@ def indent(text: str, prefix: str = "  ") -> str:
     return "\n".join(prefix + line if line else "" for line in text.splitlines())
 
 
-def _members(cls: type) -> Iterator[tuple[str, str]]:
-    """(heading, doc) of each public method and property the class defines itself,
-    in definition order."""
+def _own_members(cls: type) -> Iterator[tuple[str, str, str]]:
+    """(name, heading, doc) of each public method and property ``cls`` defines
+    itself, in definition order."""
     fields = (
         {f.name for f in dataclasses.fields(cls)}
         if dataclasses.is_dataclass(cls)
@@ -106,13 +106,33 @@ def _members(cls: type) -> Iterator[tuple[str, str]]:
             continue
         if isinstance(value, property | functools.cached_property):
             doc = value.__doc__
-            yield f"`{name}` (property)", markdown(inspect.cleandoc(doc)) if doc else ""
+            text = markdown(inspect.cleandoc(doc)) if doc else ""
+            yield name, f"`{name}` (property)", text
         elif isinstance(value, classmethod | staticmethod):
             function = value.__func__
             drop = isinstance(value, classmethod)
-            yield f"`{name}{signature(function, drop_first=drop)}`", own_doc(function)
+            sig = signature(function, drop_first=drop)
+            yield name, f"`{name}{sig}`", own_doc(function)
         elif inspect.isfunction(value):
-            yield f"`{name}{signature(value, drop_first=True)}`", own_doc(value)
+            sig = signature(value, drop_first=True)
+            yield name, f"`{name}{sig}`", own_doc(value)
+
+
+def _members(cls: type, public: set[str]) -> Iterator[tuple[str, str]]:
+    """(heading, doc) of the class's members and those of its bases that are not
+    public names themselves (documented under their own heading): what a user of
+    the class can call."""
+    seen: set[str] = set()
+    for klass in cls.__mro__:
+        if klass is not cls and (
+            klass.__name__ in public
+            or not klass.__module__.startswith(INIT.parent.name)
+        ):
+            continue
+        for name, heading, doc in _own_members(klass):
+            if name not in seen:
+                seen.add(name)
+                yield heading, doc
 
 
 def _bases(cls: type) -> str:
@@ -120,7 +140,7 @@ def _bases(cls: type) -> str:
     return f" — bases: {', '.join(f'`{b}`' for b in bases)}" if bases else ""
 
 
-def describe(name: str, obj: Any) -> str:
+def describe(name: str, obj: Any, public: set[str]) -> str:
     lines = [f"### `{name}`", ""]
     if inspect.isclass(obj) and issubclass(obj, enum.Enum):
         lines += [f"`class {name}({obj.__bases__[0].__name__})`", ""]
@@ -140,7 +160,7 @@ def describe(name: str, obj: Any) -> str:
         lines += [f"`class {name}{sig}`{_bases(obj)}", ""]
         doc = own_doc(obj)
         lines += [doc, ""] if doc else []
-        for heading, member_doc in _members(obj):
+        for heading, member_doc in _members(obj, public):
             lines.append(f"- {heading}")
             lines += [indent(member_doc), ""] if member_doc else [""]
     else:
@@ -163,20 +183,21 @@ def render() -> str:
         "",
         "The public names of `skelgen_runtime`, imported from the package itself "
         "(`from skelgen_runtime import BPFObject`), grouped as the package lists them. "
-        "Classes list the methods and properties they define; inherited ones are "
-        "under their base class. The guide to these names is the "
+        "Classes list their methods and properties, those of internal base classes "
+        "included; members of a public base class are under its own heading. The guide to these names is the "
         "[README](../README.md); generated modules are described in "
         "[generated-module.md](generated-module.md).",
         "",
     ]
     sections = groups(INIT.read_text())
+    public = {name for _, names in sections for name in names}
     for title, names in sections:
         links = ", ".join(f"[`{n}`](#{anchor(n)})" for n in names)
         parts.append(f"- {title.capitalize()}: {links}")
     parts.append("")
     for title, names in sections:
         parts += [f"## {title.capitalize()}", ""]
-        parts += [describe(n, getattr(skelgen_runtime, n)) for n in names]
+        parts += [describe(n, getattr(skelgen_runtime, n), public) for n in names]
     text = "\n".join(parts).rstrip() + "\n"
     return re.sub(r"\n{3,}", "\n\n", text)
 

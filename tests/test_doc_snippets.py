@@ -3,7 +3,8 @@
 A fenced block right after ``<!-- snippet: PROJECT/FILE -->`` belongs to file FILE of
 a small project; blocks naming the same file are joined in page order (a guide shows
 a program in steps).  For each project: every ``*.bpf.c`` goes through ``skelgen
-compile`` (as the guides tell readers to), every ``*.py`` through ``mypy --strict``
+compile`` (as the guides tell readers to; a ``build.sh`` block instead gives the
+``skelgen`` commands), every ``*.py`` through ``mypy --strict``
 with the generated modules next to it, and then runs as root; where the page shows
 its output (``FILE.py.out``) the output must be exactly that.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -55,6 +57,22 @@ def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _build_commands(files: dict[str, str]) -> list[list[str]]:
+    """The ``skelgen`` lines of the project's ``build.sh`` (the commands the page
+    shows), else ``skelgen compile X.bpf.c -o X_skel.py`` for each source."""
+    skelgen = [sys.executable, "-m", "skelgen"]
+    if "build.sh" in files:
+        lines = [shlex.split(line) for line in files["build.sh"].splitlines()]
+        commands = [skelgen + words[1:] for words in lines if words[:1] == ["skelgen"]]
+        assert commands, "build.sh runs no skelgen command"
+        return commands
+    return [
+        [*skelgen, "compile", name, "-o", name.removesuffix(".bpf.c") + "_skel.py"]
+        for name in sorted(files)
+        if name.endswith(".bpf.c")
+    ]
+
+
 @pytest.fixture(scope="module")
 def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("mypy-cache")
@@ -70,9 +88,7 @@ def test_the_snippets_compile_type_check_and_run(
     files = PROJECTS[project]
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    for source in sorted(tmp_path.glob("*.bpf.c")):
-        module = source.name.removesuffix(".bpf.c") + "_skel.py"
-        cmd = [sys.executable, "-m", "skelgen", "compile", source.name, "-o", module]
+    for cmd in _build_commands(files):
         built = _run(cmd, tmp_path)
         assert built.returncode == 0, built.stderr
     scripts = sorted(p.name for p in tmp_path.glob("*.py") if "_skel" not in p.name)
