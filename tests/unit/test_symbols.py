@@ -206,6 +206,7 @@ def test_the_trace_pipe_reader_joins_partial_lines_and_stops_at_its_timeout(
             assert pipe.read_line(timeout=0.05) is None
         finally:
             os.close(writer)
+        assert pipe.read_line() is None  # the writer has gone: no wait forever
     assert pipe.closed
     with pytest.raises(TracePipeError, match="closed"):
         pipe.read_line(timeout=0)

@@ -89,6 +89,8 @@ class TracePipe(Closing):
             hint = " (needs root)" if exc.errno in (errno.EPERM, errno.EACCES) else ""
             raise TracePipeError(f"{path}: {exc.strerror}{hint}") from None
         self._buffer = b""
+        self._poller = select.poll()
+        self._poller.register(self._fd, select.POLLIN)
 
     @property
     def closed(self) -> bool:
@@ -101,23 +103,24 @@ class TracePipe(Closing):
 
     def read_line(self, timeout: float | None = None) -> str | None:
         """The next line (without its newline), waiting ``timeout`` seconds at most
-        (None: as long as it takes); None if none came."""
+        (None: as long as it takes); None if none came, or the pipe's writer has
+        gone (end of file: a FIFO given as ``path``)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while b"\n" not in self._buffer:
             if self._fd < 0:
                 raise TracePipeError(f"{self.path}: read from a closed trace pipe")
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            poller = select.poll()
-            poller.register(self._fd, select.POLLIN)
-            readable = poller.poll(None if left is None else left * 1000)
-            try:
-                chunk = os.read(self._fd, _READ_SIZE) if readable else b""
-            except BlockingIOError:
-                chunk = b""
-            except OSError as exc:
-                raise TracePipeError(f"{self.path}: {exc.strerror}") from None
-            self._buffer += chunk
-            if not chunk and deadline is not None and time.monotonic() >= deadline:
+            if self._poller.poll(None if left is None else left * 1000):
+                try:
+                    chunk = os.read(self._fd, _READ_SIZE)
+                except BlockingIOError:  # woken, and another reader took the data
+                    chunk = None
+                except OSError as exc:
+                    raise TracePipeError(f"{self.path}: {exc.strerror}") from None
+                if chunk == b"":
+                    return None
+                self._buffer += chunk or b""
+            elif deadline is not None and time.monotonic() >= deadline:
                 return None
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line.decode("utf-8", "replace")
