@@ -4,15 +4,24 @@ binaries gcc builds here; the trace pipe reader on a FIFO."""
 
 from __future__ import annotations
 
+import ctypes
 import io
 import os
 import shutil
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
-from skelgen_runtime import Symbol, SymbolError, TraceEvent, TracePipe, TracePipeError
+from skelgen_runtime import (
+    Symbol,
+    SymbolError,
+    TraceEvent,
+    TracePipe,
+    TracePipeError,
+    UserSymbols,
+)
 from skelgen_runtime.obj.elf import CORRUPT_ELF_ERRORS
 from skelgen_runtime.symbols.elf_symbols import read_elf_symbols
 from skelgen_runtime.symbols.kallsyms import parse_kallsyms
@@ -216,3 +225,26 @@ def test_a_missing_trace_pipe_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(TracePipeError) as info:
         TracePipe(str(tmp_path / "tracing" / "trace_pipe"))
     assert "No such file" in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+def test_a_library_loaded_later_is_found_in_a_live_process(tmp_path: Path) -> None:
+    """This process's own map: a shared library dlopen()ed after UserSymbols read
+    the map is found once the map is read again; its symbols by the PIC rule."""
+    source = tmp_path / "lib.c"
+    source.write_text("int skelgen_lib_fn(int x) { return x + 1; }\n")
+    library = tmp_path / "libskelgen_test.so"
+    subprocess.run(
+        ["gcc", "-O2", "-shared", "-fPIC", "-o", str(library), str(source)], check=True
+    )
+    symbols = UserSymbols(os.getpid())
+    loaded = ctypes.CDLL(str(library))
+    address = ctypes.cast(loaded.skelgen_lib_fn, ctypes.c_void_p).value
+    assert address is not None
+    time.sleep(0.5)  # the map is read again at most every half second
+    assert symbols.name(address + 2, offset=True, module=True) == (
+        "skelgen_lib_fn+0x2 [libskelgen_test.so]"
+    )
+    assert symbols.name(8, module=True) == "[unknown]"  # mapped nowhere
+    with pytest.raises(SymbolError, match="does not exist"):
+        UserSymbols(2**22 + 1)  # above the largest pid the kernel allows

@@ -4,7 +4,7 @@ symbol tables of the files mapped there.
 :class:`UserSymbols` reads the process's map when created (create it while the
 process lives: the stacks of a process that has exited cannot be symbolized) and
 reads it again when an address falls outside every mapping it knows (a library
-loaded since).  Files are read through ``/proc/PID/root`` (a process in a container
+loaded since; at most every half second).  Files are read through ``/proc/PID/root`` (a process in a container
 sees its own files; after the process has exited, the same path in the caller's
 root) and parsed when first needed, once per file (:mod:`.elf_symbols`).
 """
@@ -14,12 +14,15 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import threading
+import time
 from collections import OrderedDict
 
 from ..errors import SymbolError
 from .elf_symbols import elf_symbols
 from .proc_maps import Mapping, parse_maps
 from .table import Symbol, module_label
+
+_RELOAD_INTERVAL = 0.5  # seconds
 
 
 def read_maps(pid: int) -> list[Mapping]:
@@ -41,14 +44,16 @@ class UserSymbols:
         self._load_maps()
 
     def _load_maps(self) -> None:
+        self._loaded_at = time.monotonic()
         self._mappings = read_maps(self.pid)
         self._starts = [m.start for m in self._mappings]
 
     def mapping(self, address: int) -> Mapping | None:
-        """The mapping that holds ``address`` (the map is read again once when no
-        mapping does), or None."""
+        """The mapping that holds ``address``, or None.  When none does, the map is
+        read again (a library loaded since), at most every half second: a stack's
+        stray addresses do not each cost a read."""
         found = self._find(address)
-        if found is None:
+        if found is None and time.monotonic() - self._loaded_at >= _RELOAD_INTERVAL:
             try:
                 self._load_maps()
             except SymbolError:
