@@ -375,8 +375,10 @@ class Loader:
             cmd.map_update(m.fd, ctypes.addressof(key), ctypes.addressof(value))
             if datasec.readonly:
                 cmd.map_freeze(m.fd)
-            if memory is not None:
+            if memory is not None and map_features.has_mmapable_arrays():
                 memory.map_kernel(m.fd, readonly=datasec.readonly)
+            elif memory is not None:
+                memory.follow_map(m.fd, readonly=datasec.readonly)
         except OSError as exc:
             raise LoadError(
                 f"initialise {m.spec.name}: {describe_errno(exc.errno or 0)}",
