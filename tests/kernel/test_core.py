@@ -352,7 +352,7 @@ def test_kernel_btf_decoded_lazily_is_the_kernel_btf(
     lazy = kernel_btf.load_btf_file(str(copy))
     (stored,) = (tmp_path / "cache").iterdir()  # the index, keyed by content
     eager = Btf.from_bytes(copy.read_bytes())
-    assert len(lazy) == len(eager) > 100_000
+    assert len(lazy) == len(eager) > 50_000  # 5.10 has 83 000 types, 7.x 160 000
     for type_id in range(1, len(eager), 97):
         assert lazy[type_id] == eager[type_id], type_id
     for name in ("task_struct", "bpf_map_type", "sched_switch", "pid_t", "rq"):
