@@ -22,6 +22,7 @@ from skelgen_runtime.features import (
     maps as map_features,
     programs as program_features,
 )
+from skelgen_runtime.kernel.probes import ProbeUnsupportedError, open_kprobe
 from skelgen_runtime.uapi.bpf import MapType, ProgType
 
 pytestmark = pytest.mark.usefixtures("root_only")
@@ -158,3 +159,45 @@ def test_kinds_this_kernel_lacks_are_named_with_the_version_they_need(
             assert str(c.value).endswith(
                 "(BPF_PROG_TYPE_SYSCALL); this kernel lacks them"
             )
+
+
+def _kprobes_supported() -> bool:
+    try:
+        os.close(open_kprobe("__x64_sys_getpgid").perf_fd)
+    except ProbeUnsupportedError:
+        return False
+    return True
+
+
+def test_skeleton_tracepoint_kprobe_and_uprobe_count_and_stream_in_order(
+    skeleton_module: Callable[[str], ModuleType],
+) -> None:
+    """What the oldest kernels must do: a generated skeleton attaches a tracepoint,
+    a kprobe and a uprobe (perf links or ioctl, as the kernel has them), they count,
+    and the ring buffer delivers every event in order across wraparounds."""
+    fallback = skeleton_module("fallback_trace")
+    with fallback.FallbackTraceBpf.open() as skel:
+        skel.rodata.target_tgid = os.getpid()
+        kprobes = _kprobes_supported()
+        skel.progs.on_getpgid.autoload = kprobes  # this kernel may have none
+        skel.load()
+        skel.attach()
+        assert skel.links.on_getppid is not None
+        assert skel.links.on_libc_getsid is not None
+        seen: list[int] = []
+        for _ in range(8):  # 8 x 400 events of 16 bytes through a 16 KiB ring
+            for _ in range(400):
+                os.getppid()
+            skel.maps.events.poll(lambda e: seen.append(e.seq), timeout=1.0)
+        assert skel.bss.dropped == 0
+        assert seen == list(range(3200))
+        assert skel.bss.tp_count == 3200
+        for _ in range(3):
+            os.getpgid(0)
+            os.getsid(0)
+        assert skel.bss.uprobe_count == 3
+        assert skel.bss.kprobe_count == (3 if kprobes else 0)
+        skel.detach()
+        os.getppid()
+        os.getsid(0)
+        assert (skel.bss.tp_count, skel.bss.uprobe_count) == (3200, 3)
