@@ -19,7 +19,7 @@ from conftest import open_fds
 from ptrace.syscall.names import SYSCALL_NAMES
 from skelgen_runtime import AttachError, BPFError, BPFObject, LoadError
 from skelgen_runtime.errors import LoadPermissionError
-from skelgen_runtime.features import links as link_features
+from skelgen_runtime.features import btf as btf_features, links as link_features
 from skelgen_runtime.kernel import btf as kernel_btf
 from skelgen_runtime.kernel.probes import ProbeUnsupportedError, open_kprobe
 from skelgen_runtime.link.link import IterLink
@@ -383,6 +383,15 @@ def test_test_run_xdp_and_syscall_programs(build_bpf: Callable[[str], Path]) -> 
 
 
 def test_kernel_btf_objects_are_found_by_name() -> None:
+    if not btf_features.has_named_kernel_btf():  # before 5.11, as a probe decides
+        assert kernel_btf.module_btf_names() == []
+        with pytest.raises(LoadError) as caught:
+            kernel_btf_fd("vmlinux")
+        assert str(caught.value) == (
+            "find the kernel BTF of vmlinux: kernel BTF objects with names (vmlinux, "
+            "modules) need Linux 5.11+ (bpf_btf_info.name); this kernel lacks them"
+        )
+        return
     # The fd passed with a module's attach target: here vmlinux's, the one BTF object
     # every kernel has; its size must be that of /sys/kernel/btf/vmlinux.
     fd = kernel_btf_fd("vmlinux")
