@@ -491,6 +491,8 @@ class TypeEmitter:
     ) -> None:
         lines = [f"class {info.name}({base}):", f'    """{comment_text(doc)}"""', ""]
         lines += [f"    {m.name}: {m.annotation}" for m in info.members]
+        # No instance dict: assigning a name that is no field raises.
+        lines.append("    __slots__ = ()")
         if anonymous:
             lines.append(
                 f"    _anonymous_ = ({', '.join(repr(a) for a in anonymous)},)"

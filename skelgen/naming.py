@@ -62,6 +62,7 @@ CTYPES_RESERVED = frozenset(
         "_as_parameter_",
         "_frozen_",
         "_memory_",
+        "__slots__",
         "from_buffer",
         "from_buffer_copy",
         "from_address",
