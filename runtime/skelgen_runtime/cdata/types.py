@@ -26,36 +26,52 @@ class FrozenError(BPFError, AttributeError):
     """A write to memory the kernel has frozen (``.rodata`` after load)."""
 
 
-def _check_writable(obj: Any) -> None:
-    # A class attribute: found without raising, unlike an unset slot (~1 µs).
+def _check_writable(obj: Any) -> Any:
+    """Refuse a write into frozen memory; returns the object that owns the memory."""
+    # Class attributes: found without raising, unlike an unset slot (~1 µs).
     node = obj
-    while node is not None:
+    while True:
         if getattr(type(node), "_frozen_", False):
             raise FrozenError(
                 f"{type(obj).__name__} is read-only: .rodata is frozen once the object is loaded"
             )
+        if node._b_base_ is None:
+            return node
         node = node._b_base_
 
 
-_FROZEN_CLASSES: dict[type, type] = {}
+_MARKED_CLASSES: dict[tuple[type, str], type] = {}
 
 
-def freeze(obj: Any) -> None:
-    """Refuse writes through ``obj`` and every object that shares its memory: its
-    class becomes a subclass saying so (the instance has no dict to say it in)."""
+def _mark(obj: Any, flag: str) -> None:
+    """Set the class attribute ``flag`` for ``obj`` alone: its class becomes a
+    subclass saying so (the instance has no dict to say it in)."""
     cls: Any = type(obj)
-    if getattr(cls, "_frozen_", False):
+    if getattr(cls, flag, False):
         return
-    frozen = _FROZEN_CLASSES.get(cls)
-    if frozen is None:
+    marked = _MARKED_CLASSES.get((cls, flag))
+    if marked is None:
         namespace = {
             "__slots__": (),
-            "_frozen_": True,
+            flag: True,
             "__module__": cls.__module__,
             "__qualname__": cls.__qualname__,
         }
-        frozen = _FROZEN_CLASSES[cls] = type(cls)(cls.__name__, (cls,), namespace)
-    object.__setattr__(obj, "__class__", frozen)
+        marked = type(cls)(cls.__name__, (cls,), namespace)
+        _MARKED_CLASSES[cls, flag] = marked
+    object.__setattr__(obj, "__class__", marked)
+
+
+def freeze(obj: Any) -> None:
+    """Refuse writes through ``obj`` and every object that shares its memory."""
+    _mark(obj, "_frozen_")
+
+
+def write_through(obj: Any) -> None:
+    """After each field write through ``obj`` (or an object sharing its memory),
+    call ``obj._memory_.flush()``: memory kept in step with a kernel map that
+    cannot be mmap'd."""
+    _mark(obj, "_write_through_")
 
 
 if TYPE_CHECKING:
@@ -81,7 +97,7 @@ else:
         __slots__ = ()
 
         def __setattr__(self, name: str, value: Any) -> None:
-            _check_writable(self)
+            owner = _check_writable(self)
             try:
                 super().__setattr__(name, value)
             except AttributeError:
@@ -90,6 +106,8 @@ else:
                 if hasattr(type(self), name):
                     raise
                 raise _not_a_field(self, name) from None
+            if getattr(type(owner), "_write_through_", False):
+                owner._memory_.flush()
 
         def __repr__(self) -> str:
             names = [f[0] for f in self._fields_ if not f[0].startswith("_")]
@@ -106,11 +124,13 @@ else:
         __slots__ = ("_memory_",)  # what keeps a data section's memory alive
         _pack_ = 1
         _frozen_ = False  # see freeze()
+        _write_through_ = False  # see write_through()
 
     class Union(_Guarded, ctypes.Union):
         __slots__ = ("_memory_",)
         _pack_ = 1
         _frozen_ = False
+        _write_through_ = False
 
     class _Probe(ctypes.Structure):
         _fields_ = [("x", ctypes.c_int)]
