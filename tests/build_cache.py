@@ -29,6 +29,8 @@ sys.path.insert(0, str(TESTS / "oracle"))
 import libbpf_oracle  # noqa: E402
 
 BPF_SOURCES = TESTS / "bpf"
+# skelgen's BPF headers (<skelgen/hist.bpf.h>), on every BPF compile's include path.
+SKELGEN_INCLUDE = ROOT / "skelgen" / "include"
 C_FLAGS = ("-g", "-O2")
 # Test programs that tests also build with extra flags (a non-PIE USDT target).
 C_PROGRAM_VARIANTS: dict[str, list[tuple[str, ...]]] = {
@@ -53,6 +55,13 @@ def system_includes() -> list[Path]:
     triple = sysconfig.get_config_var("MULTIARCH") or ""
     path = Path("/usr/include") / triple
     return [path] if triple and path.is_dir() else []
+
+
+@functools.cache
+def _skelgen_headers() -> bytes:
+    return _key(
+        *(p.read_bytes() for p in sorted(SKELGEN_INCLUDE.rglob("*.h")))
+    ).encode()
 
 
 @functools.cache
@@ -132,10 +141,14 @@ class BuildCache:
         """``source`` compiled with clang for BPF, against this cache's ``vmlinux.h``."""
         flags = (*libbpf_oracle.BPF_CFLAGS, *extra_flags)
         key = _key(
-            source.read_bytes(), "\0".join(flags).encode(), self._vmlinux_bytes()
+            source.read_bytes(),
+            "\0".join(flags).encode(),
+            self._vmlinux_bytes(),
+            _skelgen_headers(),
         )
         stem = source.name.removesuffix(".c")
-        include_dirs = [self.vmlinux_header().parent, *system_includes()]
+        include_dirs = [self.vmlinux_header().parent, SKELGEN_INCLUDE]
+        include_dirs += system_includes()
 
         def build(out: Path) -> None:
             built = libbpf_oracle.compile_bpf(
