@@ -303,8 +303,12 @@ def test_tcpconnect(skel_dir: SkelDir) -> None:
 # -- the examples' code -------------------------------------------------------------------
 
 
-def test_apps_pass_mypy_strict(skel_dir: SkelDir, tmp_path: Path) -> None:
+def test_apps_pass_mypy_strict(
+    skel_dir: SkelDir, build_cache: BuildCache, tmp_path: Path
+) -> None:
     """Each app.py against its generated module, as its users would check it."""
+    if not build_cache.compile:
+        pytest.skip("a VM checks the kernel, not the types: the host ran this")
     for name in example_names():
         shutil.copy(skel_dir(name) / f"{name}_skel.py", tmp_path)
         shutil.copy(EXAMPLES / name / "app.py", tmp_path / f"{name}_app.py")
