@@ -36,9 +36,11 @@ BPF_SOURCES = TESTS / "bpf"
 SKELGEN_INCLUDE = ROOT / "skelgen" / "include"
 EXAMPLES = ROOT / "examples"
 C_FLAGS = ("-g", "-O2")
-# Test programs that tests also build with extra flags (a non-PIE USDT target).
+# Test programs that tests build with extra flags (a non-PIE USDT target, a stack
+# the kernel can walk).
 C_PROGRAM_VARIANTS: dict[str, list[tuple[str, ...]]] = {
     "usdt_target.c": [(), ("-no-pie", "-fno-pie")],
+    "symbols_target.c": [("-fno-omit-frame-pointer",)],
 }
 
 
