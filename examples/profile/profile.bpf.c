@@ -1,45 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0
-// A sampling profiler: a perf_event program runs on every CPU N times a second
-// and counts the samples per process, in user and kernel mode
-// (libbpf-bootstrap's profile, without stacks).
+// A sampling profiler (libbpf-bootstrap's profile; bcc's profile): a perf_event
+// program runs on every CPU N times a second and counts the samples per
+// process and stack, kernel and user; the stacks go into a stack trace map.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
-struct samples {
+struct sample_key {
+	__u32 pid;
+	int kernel_stack; /* stack ids; negative: none (user mode, kernel thread) */
+	int user_stack;
 	char comm[16];
-	__u64 user;
-	__u64 kernel;
 };
 
 struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u32); /* tgid */
-	__type(value, struct samples);
+	__uint(max_entries, 16384);
+	__type(key, struct sample_key);
+	__type(value, __u64); /* samples */
 } counts SEC(".maps");
 
 SEC("perf_event")
 int sample(struct bpf_perf_event_data *ctx)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct samples *s, zero = {};
-	__u64 kernel_ip;
+	struct sample_key key = {.pid = bpf_get_current_pid_tgid() >> 32};
+	__u64 one = 1, *count;
 
-	if (!tgid) /* the idle task */
+	if (!key.pid) /* the idle task */
 		return 0;
-	s = bpf_map_lookup_elem(&counts, &tgid);
-	if (!s) {
-		bpf_get_current_comm(zero.comm, sizeof(zero.comm));
-		bpf_map_update_elem(&counts, &tgid, &zero, BPF_NOEXIST);
-		s = bpf_map_lookup_elem(&counts, &tgid);
-		if (!s)
-			return 0;
-	}
-	/* A sample taken in user mode has no kernel stack. */
-	if (bpf_get_stack(ctx, &kernel_ip, sizeof(kernel_ip), 0) > 0)
-		__sync_fetch_and_add(&s->kernel, 1);
+	key.kernel_stack = bpf_get_stackid(ctx, &stacks, 0);
+	key.user_stack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	count = bpf_map_lookup_elem(&counts, &key);
+	if (count)
+		__sync_fetch_and_add(count, 1);
 	else
-		__sync_fetch_and_add(&s->user, 1);
+		bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST);
 	return 0;
 }
 

@@ -205,9 +205,12 @@ def test_profile(skel_dir: SkelDir) -> None:
         busy.kill()
         busy.wait()
     assert proc.returncode == 0, proc.stderr
-    rows = [line.split() for line in proc.stdout.splitlines()[2:]]
-    samples = {int(row[0]): int(row[2]) for row in rows}
-    assert samples.get(busy.pid, 0) > 10, proc.stdout
+    sections = {int(part.split()[0]): part for part in proc.stdout.split("\n\n")[1:]}
+    # The busy process, sampled in its interpreter loop: frames with names.
+    header, *frames = sections[busy.pid].splitlines()
+    match = re.fullmatch(r"\d+ \S+: (\d+) samples, hottest stack (\d+):", header)
+    assert match and int(match[1]) > 10 and int(match[2]) > 0, proc.stdout
+    assert any(re.fullmatch(r" {4}\w+ \[\S+\]", frame) for frame in frames), frames
 
 
 def test_ksyscall(skel_dir: SkelDir) -> None:
