@@ -27,6 +27,7 @@ from build_cache import EXAMPLES, BuildCache, example_names
 from conftest import import_file, require
 from example_runner import Running, command, run
 from skelgen_runtime import BPFError
+from skelgen_runtime.features.links import has_tcx_links
 from skelgen_runtime.kernel.probes import ProbeUnsupportedError, open_kprobe
 
 pytestmark = pytest.mark.usefixtures("root_only")
@@ -176,15 +177,9 @@ def test_sockfilter(skel_dir: SkelDir) -> None:
     assert lines[-1] == "the raw socket received nothing: the filter kept every packet"
 
 
-def tcx_supported() -> bool:
-    """tcx links came with Linux 6.6."""
-    major, minor = (int(part) for part in os.uname().release.split(".")[:2])
-    return (major, minor) >= (6, 6)
-
-
 def test_tc(skel_dir: SkelDir) -> None:
     proc = run("tc", skel_dir("tc"))
-    if not tcx_supported() and proc.returncode != 0:
+    if not has_tcx_links() and proc.returncode != 0:  # tcx links: Linux 6.6
         assert_one_line_error((proc.returncode, proc.stderr), "tc", "(tcx ingress lo)")
         return
     assert proc.returncode == 0, proc.stderr
