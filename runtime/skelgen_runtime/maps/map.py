@@ -22,7 +22,16 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Generic, NoReturn, Self, TypeVar, overload
+from typing import (
+    Any,
+    ClassVar,
+    Generic,
+    NoReturn,
+    Self,
+    TypeVar,
+    Unpack,
+    overload,
+)
 
 from ..btf.btf import AbstractBtf
 from ..cdata.codec import Codec, FdCodec, PerCpuCodec, btf_scalar_ctype
@@ -722,11 +731,15 @@ class Map(Closing, Generic[K, V]):
 
     # -- bcc's conveniences -------------------------------------------------------------
 
-    def print_log2_hist(self, val_type: str = "value", **options: Any) -> None:
+    def print_log2_hist(
+        self, val_type: str = "value", **options: Unpack[histogram.HistOptions]
+    ) -> None:
         """Print this map of log2 slots as bcc does (see :mod:`.histogram`)."""
         histogram.print_log2_hist(self, val_type, **options)
 
-    def print_linear_hist(self, val_type: str = "value", **options: Any) -> None:
+    def print_linear_hist(
+        self, val_type: str = "value", **options: Unpack[histogram.HistOptions]
+    ) -> None:
         """Print this map of values → counts as bcc does (see :mod:`.histogram`)."""
         histogram.print_linear_hist(self, val_type, **options)
 
