@@ -9,7 +9,6 @@ next call.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import select
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -123,6 +122,8 @@ class EventStream(Generic[E]):
     async def events(self) -> AsyncIterator[E]:
         """``async for event in buffer.events()``: records as they arrive, waiting
         in the running loop (its reader on this buffer's fd), never blocking it."""
+        import asyncio  # imported by asyncio programs already: costs them nothing
+
         loop = asyncio.get_running_loop()
         ready = asyncio.Event()
         fd = self.fileno()

@@ -10,15 +10,12 @@ it cannot be written, nothing is cached).
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 
 from ..btf import types as bt
 from ..btf.btf import AbstractBtf
 from ..btf.lazy import BtfIndex, LazyBtf, check_index
-from ..cache import cache_dir, store_file
 from ..errors import LoadError, ObjectError
-from ..obj.elf import btf_bytes
 from ..uapi.bpf import AttachType, ProgType
 
 BTF_DIR = "/sys/kernel/btf"
@@ -38,6 +35,8 @@ def load_btf_file(path: str = VMLINUX_BTF) -> LazyBtf:
 @functools.lru_cache(maxsize=4)
 def _load_btf_file(path: str, _size: int, _mtime_ns: int, _ino: int) -> LazyBtf:
     try:
+        from ..obj.elf import btf_bytes  # pyelftools: only for an ELF file
+
         data = btf_bytes(_read(path))
         return LazyBtf(data, index=_cached_index(data))
     except ObjectError as exc:
@@ -85,6 +84,10 @@ def _read(path: str) -> bytes:
 
 def _cached_index(data: bytes) -> BtfIndex | None:
     """The stored index of these bytes; None (build it) when there is none yet."""
+    import hashlib
+
+    from ..cache import cache_dir, store_file  # loading kernel BTF only
+
     directory = cache_dir()
     if directory is None:
         return None
