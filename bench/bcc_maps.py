@@ -1,8 +1,10 @@
 """The bcc side of the map benchmark, run by the system python3 (which has bcc):
 the same u32 → u64 hash and loops as bench/run.py's, through bcc's table API.
-Prints JSON: best ns per update, lookup and delete.
+For each line read from stdin, one round: prints JSON, ns per update, lookup and
+delete (bench/run.py asks between its own rounds, so both run at the same time
+of a busy machine's day).
 
-    python3 bench/bcc_maps.py ENTRIES OPS ROUNDS
+    python3 bench/bcc_maps.py ENTRIES OPS
 """
 
 import gc
@@ -14,7 +16,7 @@ from bcc import BPF
 
 
 def main() -> None:
-    entries, ops, rounds = (int(a) for a in sys.argv[1:4])
+    entries, ops = (int(a) for a in sys.argv[1:3])
     bpf = BPF(text=f"BPF_HASH(m, u32, u64, {entries});")
     table = bpf["m"]
     key_type, leaf_type = table.Key, table.Leaf
@@ -36,20 +38,19 @@ def main() -> None:
             del table[key_type(key)]
         return len(all_keys)
 
-    best: dict[str, float] = {}
-    for _ in range(rounds):
+    print("ready", flush=True)
+    for _ in sys.stdin:
+        figures: dict[str, float] = {}
         for name, loop in (("update_ns", update), ("lookup_ns", lookup), ("delete_ns", delete)):
             if name == "delete_ns":
-                update_all = [(key_type(k), leaf_type(k)) for k in all_keys]
-                for key, leaf in update_all:
-                    table[key] = leaf
+                for key in all_keys:
+                    table[key_type(key)] = leaf_type(key)
             gc.collect()
             started = time.perf_counter_ns()
             count = loop()
-            per_op = (time.perf_counter_ns() - started) / count
-            best[name] = min(best.get(name, per_op), per_op)
+            figures[name] = (time.perf_counter_ns() - started) / count
+        print(json.dumps(figures), flush=True)
     bpf.cleanup()
-    print(json.dumps(best))
 
 
 if __name__ == "__main__":

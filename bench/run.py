@@ -48,6 +48,13 @@ from skelgen_runtime import BPFObject, HashMap, MapType  # noqa: E402
 from skelgen_runtime.maps.info import read_map_info  # noqa: E402
 from skelgen_runtime.sys.numbers import NR_BPF  # noqa: E402
 
+try:
+    import numpy  # noqa: F401  (the runtime's [numpy] extra: drain_array, to_numpy)
+
+    NUMPY = True
+except ImportError:
+    NUMPY = False
+
 sys.path.insert(0, str(HERE))
 import core_load  # noqa: E402
 import start_attached  # noqa: E402
@@ -173,10 +180,36 @@ class FloorLoops:
 BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM = 1, 2, 3
 
 
-def map_figures(c: ctypes.CDLL) -> dict[str, dict[str, float]]:
-    """Best ns per operation of each side (``skelgen``, ``floor``, ``c``), the sides
-    taking turns on one map."""
-    results: dict[str, dict[str, list[float]]] = {"skelgen": {}, "floor": {}, "c": {}}
+class BccMaps:
+    """bcc's map loops (bcc_maps.py) in a process of its own, one round on request."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [start_attached.SYSTEM_PYTHON, str(HERE / "bcc_maps.py"), str(ENTRIES), str(OPS)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env=start_attached.python_env() | env,
+        )  # fmt: skip
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.stdin, self.stdout = self.process.stdin, self.process.stdout
+        if self.stdout.readline().strip() != "ready":
+            self.close()
+            raise OSError("bcc could not load its map")
+
+    def round(self) -> dict[str, float]:
+        self.stdin.write("round\n")
+        self.stdin.flush()
+        figures: dict[str, float] = json.loads(self.stdout.readline())
+        return figures
+
+    def close(self) -> None:
+        self.stdin.close()
+        self.process.wait()
+
+
+def map_figures(c: ctypes.CDLL, bcc: BccMaps | None) -> dict[str, dict[str, float]]:
+    """Best ns per operation of each side (``skelgen``, ``floor``, ``c``, ``bcc``),
+    the sides taking turns (bcc on a map of its own, between the rounds)."""
+    results: dict[str, dict[str, list[float]]] = {"skelgen": {}, "floor": {}, "c": {}, "bcc": {}}
     keys = [i % ENTRIES for i in range(OPS)]
     all_keys = list(range(ENTRIES))
     keys_c = (ctypes.c_uint32 * OPS)(*keys)
@@ -203,6 +236,9 @@ def map_figures(c: ctypes.CDLL) -> dict[str, dict[str, float]]:
 
         def items() -> Sized:
             return m.items()
+
+        def to_numpy() -> Sized:
+            return m.to_numpy()[0]  # type: ignore[no-any-return]
 
         def items_walked() -> Sized:
             entries = m.items()
@@ -233,6 +269,7 @@ def map_figures(c: ctypes.CDLL) -> dict[str, dict[str, float]]:
                 "c": lambda: c.c_lookup(m.fd, keys_c, OPS),
             }),
             ("batch_ns", {"skelgen": lambda: timed(items), "c": c_items}),
+            *([("numpy_ns", {"skelgen": lambda: timed(to_numpy)})] if NUMPY else []),
             ("batch_walked_ns", {"skelgen": lambda: timed(items_walked)}),
             ("delete_ns", {
                 "skelgen": lambda: timed(delete),
@@ -250,25 +287,13 @@ def map_figures(c: ctypes.CDLL) -> dict[str, dict[str, float]]:
                         m.update_batch((k, k) for k in all_keys)  # something to delete
                     gc.collect()
                     results[side].setdefault(key, []).append(measure())
+            if bcc is not None:
+                for key, value in bcc.round().items():
+                    results["bcc"].setdefault(key, []).append(value)
     return {
         side: {key: min(values) for key, values in figures.items()}
         for side, figures in results.items()
     }
-
-
-def bcc_map_figures(env: dict[str, str] | None) -> dict[str, float] | None:
-    """bcc's best ns per update, lookup and delete (bcc_maps.py), or None without bcc."""
-    if env is None:
-        return None
-    out = subprocess.run(
-        [start_attached.SYSTEM_PYTHON, str(HERE / "bcc_maps.py"), str(ENTRIES), str(OPS), "5"],
-        capture_output=True, text=True, env=dict(os.environ) | env, check=False,
-    )  # fmt: skip
-    if out.returncode != 0:
-        print(f"bench: bcc's map loops failed: {out.stderr.strip()[-300:]}", file=sys.stderr)
-        return None
-    figures: dict[str, float] = json.loads(out.stdout)
-    return figures
 
 
 # -- ring buffer --------------------------------------------------------------------------
@@ -338,6 +363,9 @@ def ring_figures(bench: RingBench, c: ctypes.CDLL) -> dict[str, float]:
     def drain() -> Sized:
         return bench.ring.drain()
 
+    def drain_array() -> Sized:
+        return bench.ring.drain_array()  # type: ignore[no-any-return]
+
     def iterate() -> Sized:
         events = []
         for event in bench.ring:
@@ -353,6 +381,9 @@ def ring_figures(bench: RingBench, c: ctypes.CDLL) -> dict[str, float]:
             timed(lambda data=data: floor_walk(data))
         )
         figures.setdefault("drain", []).append(timed(drain))
+        if NUMPY:
+            bench.fill(RECORDS)
+            figures.setdefault("array", []).append(timed(drain_array))
         bench.fill(RECORDS)
         figures.setdefault("iter", []).append(timed(iterate))
         bench.fill(RECORDS)
@@ -452,24 +483,31 @@ def start_rows(starts: dict[str, start_attached.Start]) -> list[Row]:
     return rows
 
 
-def map_rows(maps: dict[str, dict[str, float]], bcc: dict[str, float] | None) -> list[Row]:
-    ours, floor, c = maps["skelgen"], maps["floor"], maps["c"]
+def map_rows(maps: dict[str, dict[str, float]]) -> list[Row]:
+    ours, floor, c, bcc = maps["skelgen"], maps["floor"], maps["c"], maps["bcc"]
     rows = []
     for key, what in (("update_ns", "map update (hash, u32 → u64)"),
                       ("lookup_ns", "map lookup"), ("delete_ns", "map delete")):  # fmt: skip
         rows.append(Row(what, ours[key], floor[key], "Python floor (ctypes + bpf(2))", 1.2))
-        if bcc is not None:
+        if bcc:
             rows.append(Row(what, ours[key], bcc[key], "bcc", 1.0))
         rows.append(Row(what, ours[key], c[key], "C, bpf(2)", None))
     rows.append(Row(f"items() of a {ENTRIES // 1000}k-entry hash, per entry",
                     ours["batch_ns"], c["batch_ns"], "C, LOOKUP_BATCH", 1.5))  # fmt: skip
+    if "numpy_ns" in ours:
+        rows.append(Row(f"to_numpy() of a {ENTRIES // 1000}k-entry hash, per entry",
+                        ours["numpy_ns"], c["batch_ns"], "C, LOOKUP_BATCH", 1.2))  # fmt: skip
     return rows
 
 
 def ring_rows(ring: dict[str, float]) -> list[Row]:
     floor = "Python floor (iter_unpack)"
-    return [
-        Row("ring buffer record, callback batch (drain)", ring["drain"], ring["floor"], floor, 1.5),
+    rows = []
+    if "array" in ring:
+        rows.append(Row("ring buffer record, numpy batch (drain_array)", ring["array"],
+                        ring["c"], "C, libbpf ring_buffer__consume", 3.0))  # fmt: skip
+    return rows + [
+        Row("ring buffer record, batch of objects (drain)", ring["drain"], ring["floor"], floor, 1.5),
         Row("ring buffer record, iterator", ring["iter"], ring["floor"], floor, 1.5),
     ]  # fmt: skip
 
@@ -509,14 +547,25 @@ def main(argv: list[str] | None = None) -> int:
             + ". bcc compiles its C at every start."
         )
     if "maps" in parts:
-        bcc = bcc_map_figures(start_attached.bcc_kernel_source())
-        maps = map_figures(c)
-        rows += map_rows(maps, bcc)
+        bcc_env = start_attached.bcc_kernel_source()
+        bcc = None
+        if bcc_env is not None:
+            try:
+                bcc = BccMaps(bcc_env)
+            except OSError as exc:
+                print(f"bench: no bcc row: {exc}", file=sys.stderr)
+        try:
+            maps = map_figures(c, bcc)
+        finally:
+            if bcc is not None:
+                bcc.close()
+        rows += map_rows(maps)
         notes += [
             f"- Maps: one u32 → u64 hash of {ENTRIES:,} entries; {OPS:,} operations per "
             f"round; skelgen, the floor and C take turns on the same map, best of "
             f"{ROUNDS} rounds each; bcc (`table[Key(k)] = Leaf(v)`) on a map of its own in "
-            "its own process" + ("" if bcc is not None else " (not installed: no row)") + ".",
+            "its own process, a round between each of theirs"
+            + ("" if bcc is not None else " (not installed: no row)") + ".",
             f"- items() reads the map in batches and decodes keys and values into Python "
             f"ints; like dict.items() it makes a (key, value) pair when one is asked for. "
             f"items() then a loop over every pair: {maps['skelgen']['batch_walked_ns']:.0f} ns "
@@ -536,7 +585,9 @@ def main(argv: list[str] | None = None) -> int:
             f"- Ring buffer: {EVENT.size}-byte events, {RECORDS:,} records per round. C "
             f"(libbpf `ring_buffer__consume`, each event copied into a struct): "
             f"{ring['c']:.1f} ns per record; drain() decodes each into a ctypes structure "
-            f"and is {ring['drain'] / ring['c']:.0f}x that.",
+            f"and is {ring['drain'] / ring['c']:.0f}x that; drain_array() copies them into "
+            "one numpy structured array"
+            + ("" if NUMPY else " (numpy not installed: no row)") + ".",
             "- The floor: `struct.iter_unpack` over the ring's bytes (header + event), one "
             "tuple per record, each header checked; freeing what each side made is not timed.",
             f"- Sustained: a producer at {rate / 1e6:.2f} M records/s for {SUSTAINED_S:g} s "

@@ -12,7 +12,10 @@ from __future__ import annotations
 import itertools
 import select
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    import numpy
 
 E = TypeVar("E")
 
@@ -26,8 +29,14 @@ class EventStream(Generic[E]):
 
     # -- what a buffer provides -----------------------------------------------------------
 
-    def _take(self) -> list[E]:
-        """Every record available now, decoded; the buffer position is committed."""
+    def _take(self, decoder: Any = None) -> list[E]:
+        """Every record available now, decoded (by ``decoder``, else the buffer's
+        own :class:`~.decoder.EventDecoder`); the buffer position is committed."""
+        raise NotImplementedError
+
+    @property
+    def event_type(self) -> Any:
+        """The class records decode into."""
         raise NotImplementedError
 
     def fileno(self) -> int:
@@ -52,16 +61,16 @@ class EventStream(Generic[E]):
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _records(self, timeout: float | None) -> list[E]:
+    def _records(self, timeout: float | None, decoder: Any = None) -> list[E]:
         self._collect_unread()
         pending = self._pending
         if pending:
             self._pending = None
             return pending
-        records = self._take()
+        records = self._take(decoder)
         if not records and timeout != 0:
             self._wait(timeout)
-            records = self._take()
+            records = self._take(decoder)
         return records
 
     def _wait(self, timeout: float | None) -> None:
@@ -77,6 +86,15 @@ class EventStream(Generic[E]):
         """The batch API: every record available, decoded, in order.  With a
         ``timeout`` (seconds, None: forever), first wait that long for one."""
         return self._records(timeout)
+
+    def drain_array(self, timeout: float | None = 0.0) -> numpy.ndarray[Any, Any]:
+        """The batch API without a Python object per record: every record available,
+        in order, as one numpy structured array of the event type's dtype (needs
+        numpy: the ``[numpy]`` extra).  ``timeout`` as for :meth:`drain`."""
+        from .arrays import ArrayDecoder
+
+        decoder = ArrayDecoder(self.event_type)
+        return decoder.assemble(self._records(timeout, decoder))
 
     def consume(self, callback: Callable[[E], object]) -> int:
         """Hand every available record to ``callback``; returns how many it got.

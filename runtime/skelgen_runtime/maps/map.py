@@ -22,7 +22,16 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Generic, NoReturn, Self, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    NoReturn,
+    Self,
+    TypeVar,
+    overload,
+)
 
 from ..btf.btf import AbstractBtf
 from ..cdata.codec import Codec, FdCodec, PerCpuCodec, btf_scalar_ctype
@@ -41,6 +50,9 @@ from ..sys import commands as cmd
 from ..uapi.bpf import Cmd, MapType, UpdateFlag
 from . import batch as map_batch, histogram
 from .info import MapInfo, btf_scalar_types, read_map_info
+
+if TYPE_CHECKING:
+    import numpy
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -671,6 +683,14 @@ class Map(Closing, Generic[K, V]):
 
     def values(self) -> list[V]:
         return self._read_all(Cmd.MAP_LOOKUP_BATCH)[1]
+
+    def to_numpy(self) -> tuple[numpy.ndarray[Any, Any], numpy.ndarray[Any, Any]]:
+        """Every entry as two numpy arrays, ``(keys, values)``, of the key and value
+        types' dtypes: read in batches, no Python object per entry (needs numpy:
+        the ``[numpy]`` extra)."""
+        from .arrays import map_arrays
+
+        return map_arrays(self)
 
     def __iter__(self) -> Iterator[K]:
         return iter(self.keys())

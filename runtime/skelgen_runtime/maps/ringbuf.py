@@ -79,11 +79,12 @@ class RingBuf(EventStream[E], KeylessMap[E]):
     def fileno(self) -> int:
         return self.fd
 
-    def _take(self) -> list[E]:
+    def _take(self, decoder: Any = None) -> list[E]:
         ring = self._mapping
         if ring is None:
             ring = self._mapping = _Mapping(self.fd, read_map_info(self.fd).max_entries)
-        decoder = self._decoder
+        if decoder is None:
+            decoder = self._decoder
         if decoder is None:
             decoder = self._decoder = EventDecoder(self.value_type)
         read = read_ring(
