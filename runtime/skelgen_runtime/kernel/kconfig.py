@@ -9,7 +9,6 @@ the extern's C type and fit in it.
 
 from __future__ import annotations
 
-import gzip
 import platform
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -51,6 +50,8 @@ def read_kernel_config() -> str:
         except OSError:
             continue
         if raw[:2] == b"\x1f\x8b":
+            import gzip  # /proc/config.gz: objects with __kconfig externs only
+
             raw = gzip.decompress(raw)
         return raw.decode("utf-8", "replace")
     raise LoadError(
