@@ -42,7 +42,8 @@ imported = time.process_time_ns() - before
 from skelgen_runtime import Skeleton
 (skeleton,) = [v for v in vars(module).values()
                if isinstance(v, type) and issubclass(v, Skeleton) and v is not Skeleton]
-skeleton.open().destroy()
+skel = skeleton.open_and_load() if {load} else skeleton.open()
+skel.destroy()
 print(json.dumps({{"import_ns": imported, "modules": sorted(sys.modules)}}))
 """
 
@@ -67,8 +68,8 @@ def generated(build_bpf: Callable[[str], Path], build_cache: BuildCache) -> Path
     return build_cache.skeleton(build_bpf("globals"))
 
 
-def _opened(module: Path, pycache: Path) -> dict[str, object]:
-    code = OPENED.format(directory=str(module.parent), module=module.stem)
+def _opened(module: Path, pycache: Path, load: bool = False) -> dict[str, object]:
+    code = OPENED.format(directory=str(module.parent), module=module.stem, load=load)
     result: dict[str, object] = json.loads(_python(code, pycache))
     return result
 
@@ -97,3 +98,16 @@ def test_import_stays_within_its_budget(generated: Path, tmp_path: Path) -> None
         f"importing the generated module costs {ratio:.1f}x a bare interpreter's start"
         f" (budget {IMPORT_BUDGET}x)"
     )
+
+
+@pytest.mark.usefixtures("root_only")
+def test_a_co_re_load_reads_no_elf(
+    build_bpf: Callable[[str], Path], build_cache: BuildCache, tmp_path: Path
+) -> None:
+    # CO-RE against /sys/kernel/btf/vmlinux (raw BTF), __kconfig externs
+    module = build_cache.skeleton(build_bpf("tool_execsnoop"))
+    modules = _opened(module, tmp_path, load=True)["modules"]
+    assert isinstance(modules, list)
+    assert "skelgen_runtime.btf.core" in modules  # it did relocate
+    assert not [m for m in modules if m.startswith(("elftools", "ptrace"))]
+    assert "skelgen_runtime.obj.elf" not in modules

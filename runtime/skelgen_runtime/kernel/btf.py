@@ -35,9 +35,11 @@ def load_btf_file(path: str = VMLINUX_BTF) -> LazyBtf:
 @functools.lru_cache(maxsize=4)
 def _load_btf_file(path: str, _size: int, _mtime_ns: int, _ino: int) -> LazyBtf:
     try:
-        from ..obj.elf import btf_bytes  # pyelftools: only for an ELF file
+        data = _read(path)
+        if data[:4] == b"\x7fELF":  # a vmlinux image, not raw BTF
+            from ..obj.elf import btf_bytes  # and pyelftools: for ELF files only
 
-        data = btf_bytes(_read(path))
+            data = btf_bytes(data)
         return LazyBtf(data, index=_cached_index(data))
     except ObjectError as exc:
         raise LoadError(f"kernel BTF {path}: {exc}") from None
