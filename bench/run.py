@@ -22,11 +22,11 @@ status is 0 whenever the benchmark ran, whatever the ratios.
 
 from __future__ import annotations
 
-import ctypes
 import argparse
+import ctypes
 import datetime
-import json
 import gc
+import json
 import mmap
 import os
 import platform
@@ -166,14 +166,16 @@ class FloorLoops:
         key, value = self.key, self.value
         attr = ctypes.create_string_buffer(32)
         value_address = 0 if cmd == BPF_MAP_DELETE_ELEM else ctypes.addressof(value)
-        struct.pack_into("<IIQQQ", attr, 0, self.fd, 0, ctypes.addressof(key), value_address, 0)
+        struct.pack_into(
+            "<IIQQQ", attr, 0, self.fd, 0, ctypes.addressof(key), value_address, 0
+        )
         syscall, nr, size = self.syscall, NR_BPF, len(attr)
         for k in keys:
             key.value = k
             value.value = k
             if syscall(nr, cmd, attr, size) < 0:
                 raise OSError(ctypes.get_errno(), "bpf")
-            value.value  # what a lookup returns
+            _ = value.value  # what a lookup returns
         return keys
 
 
@@ -209,7 +211,12 @@ class BccMaps:
 def map_figures(c: ctypes.CDLL, bcc: BccMaps | None) -> dict[str, dict[str, float]]:
     """Best ns per operation of each side (``skelgen``, ``floor``, ``c``, ``bcc``),
     the sides taking turns (bcc on a map of its own, between the rounds)."""
-    results: dict[str, dict[str, list[float]]] = {"skelgen": {}, "floor": {}, "c": {}, "bcc": {}}
+    results: dict[str, dict[str, list[float]]] = {
+        "skelgen": {},
+        "floor": {},
+        "c": {},
+        "bcc": {},
+    }
     keys = [i % ENTRIES for i in range(OPS)]
     all_keys = list(range(ENTRIES))
     keys_c = (ctypes.c_uint32 * OPS)(*keys)
@@ -471,12 +478,16 @@ def start_rows(starts: dict[str, start_attached.Start]) -> list[Row]:
     ):
         ours = starts[f"skelgen_{tool.name}"]
         what = f"start → attached, {tool.name} ({kind})"
-        rows.append(Row(what, ours.cpu_ns / 1e6, python, "bare `python -c`", target, "ms"))
+        rows.append(
+            Row(what, ours.cpu_ns / 1e6, python, "bare `python -c`", target, "ms")
+        )
         rows.append(Row(what, ours.cpu_ns / 1e6, starts[f"c_{tool.name}"].cpu_ns / 1e6,
                         "C, libbpf skeleton", None, "ms"))  # fmt: skip
         bcc = starts.get(f"bcc_{tool.name}")
         if bcc is not None:
-            rows.append(Row(what, ours.cpu_ns / 1e6, bcc.cpu_ns / 1e6, "bcc", 0.1, "ms"))
+            rows.append(
+                Row(what, ours.cpu_ns / 1e6, bcc.cpu_ns / 1e6, "bcc", 0.1, "ms")
+            )
     small = starts[f"skelgen_{start_attached.SMALL.name}"]
     rows.append(Row(f"import of {start_attached.SMALL.name}'s generated module",
                     small.import_cpu_ns / 1e6, python, "bare `python -c`", 1.0, "ms"))  # fmt: skip
@@ -488,7 +499,9 @@ def map_rows(maps: dict[str, dict[str, float]]) -> list[Row]:
     rows = []
     for key, what in (("update_ns", "map update (hash, u32 → u64)"),
                       ("lookup_ns", "map lookup"), ("delete_ns", "map delete")):  # fmt: skip
-        rows.append(Row(what, ours[key], floor[key], "Python floor (ctypes + bpf(2))", 1.2))
+        rows.append(
+            Row(what, ours[key], floor[key], "Python floor (ctypes + bpf(2))", 1.2)
+        )
         if bcc:
             rows.append(Row(what, ours[key], bcc[key], "bcc", 1.0))
         rows.append(Row(what, ours[key], c[key], "C, bpf(2)", None))
@@ -506,7 +519,8 @@ def ring_rows(ring: dict[str, float]) -> list[Row]:
     if "array" in ring:
         rows.append(Row("ring buffer record, numpy batch (drain_array)", ring["array"],
                         ring["c"], "C, libbpf ring_buffer__consume", 3.0))  # fmt: skip
-    return rows + [
+    return [
+        *rows,
         Row("ring buffer record, batch of objects (drain)", ring["drain"], ring["floor"], floor, 1.5),
         Row("ring buffer record, iterator", ring["iter"], ring["floor"], floor, 1.5),
     ]  # fmt: skip
@@ -543,7 +557,9 @@ def main(argv: list[str] | None = None) -> int:
             "sides taking turns; the figure is the process's CPU time when every "
             "program is attached (best round), which a busy machine disturbs far less "
             "than wall time. Wall time, median: "
-            + ", ".join(f"{name} {s.wall_ns / 1e6:.1f} ms" for name, s in starts.items())
+            + ", ".join(
+                f"{name} {s.wall_ns / 1e6:.1f} ms" for name, s in starts.items()
+            )
             + ". bcc compiles its C at every start."
         )
     if "maps" in parts:

@@ -137,7 +137,7 @@ def measure(
 ) -> dict[str, Start]:
     """Every side once per round, in turns (after one unmeasured warm-up each)."""
     samples: dict[str, list[tuple[int, int, int]]] = {name: [] for name in sides}
-    for name, (cmd, env) in sides.items():
+    for cmd, env in sides.values():
         _once(cmd, env)  # byte-compiled modules and page cache warm
     for round_index in range(rounds):
         order = list(sides.items())

@@ -27,6 +27,8 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getpid)
 }
 """
 
-bpf = BPF(text=TEXT, cflags=["-DTARGET_TGID=0"])  # TRACEPOINT_PROBE attaches while loading
+bpf = BPF(
+    text=TEXT, cflags=["-DTARGET_TGID=0"]
+)  # TRACEPOINT_PROBE attaches while loading
 print(time.monotonic_ns(), time.process_time_ns())
 bpf.cleanup()
