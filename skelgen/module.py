@@ -82,7 +82,7 @@ class _ModuleWriter:
         self.btf = spec.btf
         self.skeleton_name = camel_case(spec.name)
         self.scope = Scope(MODULE_RESERVED)
-        for suffix in ("", "Maps", "Progs", "Links"):
+        for suffix in ("", "Maps", "Progs", "Links", "StructOps"):
             self.scope.claim(self.skeleton_name + suffix)
         self.types = TypeEmitter(self.btf, self.scope)
         self.datasecs = [d for d in spec.datasecs.values() if d.mmapable]
@@ -173,6 +173,8 @@ class _ModuleWriter:
         # Only the runtime's public names: its internal layout may change.
         names = {*used, *(cls for _, _, cls in maps), *self._link_classes()}
         names |= {"LinkNamespace", "MapNamespace", "Program", "ProgramNamespace"}
+        if self._struct_ops_maps():
+            names.add("StructOpsNamespace")
         names.add("Skeleton")
         lines = ["import ctypes"]
         if self.types.enum_classes:
@@ -212,8 +214,13 @@ class _ModuleWriter:
             out.append((scope.claim(attr), m, map_class_name(m.type)))
         return out
 
+    def _struct_ops_maps(self) -> list[MapSpec]:
+        return [m for m in self.spec.maps.values() if m.struct_ops is not None]
+
     def _map_types(self, m: MapSpec) -> tuple[str, str, str, str]:
         """(key annotation, value annotation, key ctype, value ctype) of a map."""
+        if m.struct_ops is not None:  # its value is the kernel's, typed in struct_ops
+            return "int", "bytes", "ctypes.c_uint32", "None"
         if m.datasec is not None:
             name = self.datasec_classes[m.datasec.section]
             return "int", name, "ctypes.c_uint32", name
@@ -271,6 +278,15 @@ class _ModuleWriter:
             map_table.append(f"        {attr!r}: ({m.name!r}, {key_ct}, {value_ct}),")
         programs = Scope(NAMESPACE_RESERVED)
         prog_attrs = [(programs.claim(p.name), p) for p in self.spec.programs.values()]
+        # bpftool's skeleton: links.<map> for each struct_ops map, beside programs'
+        struct_ops = [
+            (
+                programs.claim(m.name),
+                m,
+                self.types.ctype(m.btf_value_type_id, f"{m.name}_value"),
+            )
+            for m in self._struct_ops_maps()
+        ]
         lines = [
             f"class {skel}Maps(MapNamespace):",
             f'    """The maps of {skel}."""',
@@ -294,9 +310,21 @@ class _ModuleWriter:
             f'    """The link of each program of {skel}, once attached."""',
             "",
         ]
-        lines += [f"    {a}: {_link_class(p)} | None" for a, p in prog_attrs] or [
-            "    pass"
-        ]
+        link_lines = [f"    {a}: {_link_class(p)} | None" for a, p in prog_attrs]
+        link_lines += [f"    {a}: Link | None" for a, _m, _cls in struct_ops]
+        lines += link_lines or ["    pass"]
+        if struct_ops:
+            lines += [
+                "",
+                "",
+                f"class {skel}StructOps(StructOpsNamespace):",
+                f'    """The struct_ops tables of {skel}, writable until load."""',
+                "",
+            ]
+            lines += [
+                f"    {a}: {cls}  # {_struct_ops_section(m)}"
+                for a, m, cls in struct_ops
+            ]
         lines += [
             "",
             "",
@@ -309,6 +337,8 @@ class _ModuleWriter:
             f"    progs: {skel}Progs",
             f"    links: {skel}Links",
         ]
+        if struct_ops:
+            lines.append(f"    struct_ops: {skel}StructOps")
         lines += [
             f"    {attr}: {cls}  # {comment_text(d.section)}"
             for attr, cls, d in datasecs
@@ -321,7 +351,14 @@ class _ModuleWriter:
         lines += [
             f"        {attr!r}: ({d.section!r}, {cls})," for attr, cls, d in datasecs
         ]
-        lines += ["    }", f"    _namespaces_ = ({skel}Maps, {skel}Progs, {skel}Links)"]
+        lines.append("    }")
+        if struct_ops:
+            lines.append("    _struct_ops_ = {")
+            lines += [
+                f"        {a!r}: ({m.name!r}, {cls})," for a, m, cls in struct_ops
+            ]
+            lines += ["    }", f"    _struct_ops_namespace_ = {skel}StructOps"]
+        lines.append(f"    _namespaces_ = ({skel}Maps, {skel}Progs, {skel}Links)")
         if self.options.embed:
             text = embed.encode(embed.strip_debug(self.elf))
             chunks = [
@@ -335,6 +372,11 @@ class _ModuleWriter:
             if self.options.object_path is not None:
                 lines.append(f"    _object_path_ = {self.options.object_path!r}")
         return "\n".join(lines) + "\n"
+
+
+def _struct_ops_section(m: MapSpec) -> str:
+    assert m.struct_ops is not None
+    return ".struct_ops.link" if m.struct_ops.link else ".struct_ops"
 
 
 def _link_class(program: ProgramSpec) -> str:

@@ -21,6 +21,7 @@ _EXPORTS: dict[str, str] = {
     "LinkNamespace": ".skeleton",
     "MapNamespace": ".skeleton",
     "ProgramNamespace": ".skeleton",
+    "StructOpsNamespace": ".skeleton",
     "Program": ".program",
     "TestRunResult": ".program",
     "Link": ".link.link",
@@ -44,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "RingBuf": ".maps",
     "PerfEventArray": ".maps",
     "UserRingBuf": ".maps",
+    "StructOpsMap": ".maps",
     "MapInfo": ".maps.info",
     "PerCpuValues": ".cdata.codec",
     "EventPoller": ".events.poller",
@@ -133,6 +135,7 @@ if TYPE_CHECKING:  # what type checkers see; tests check it matches _EXPORTS
         RingBuf as RingBuf,
         StackMap as StackMap,
         StackTraceMap as StackTraceMap,
+        StructOpsMap as StructOpsMap,
         UserRingBuf as UserRingBuf,
     )
     from .maps.histogram import (
@@ -146,6 +149,7 @@ if TYPE_CHECKING:  # what type checkers see; tests check it matches _EXPORTS
         MapNamespace as MapNamespace,
         ProgramNamespace as ProgramNamespace,
         Skeleton as Skeleton,
+        StructOpsNamespace as StructOpsNamespace,
     )
     from .uapi.bpf import (
         AttachType as AttachType,

@@ -18,14 +18,17 @@ from typing import Any
 from .closing import Closing
 from .errors import AttachError, BPFError, MapError
 from .link.link import Link
+from .link.struct_ops import attach_struct_ops
 from .link.usdt_manager import UsdtManager
 from .load.loader import Loader
 from .load.memory import SectionMemory
 from .maps import Map
 from .maps.map import pin_path_for
+from .maps.struct_ops import StructOpsMap
 from .obj.elf import read_object, read_object_file
 from .obj.spec import ObjectSpec
 from .program import Program
+from .uapi.bpf import ProgType
 
 # A CONFIG_* override: bool → y/n, int, or a string as written in a .config.
 KconfigValue = bool | int | str
@@ -75,6 +78,17 @@ class BPFObject(Closing):
             m.pin_path = pin_path_for(m.spec, pin_root)
         usdt = UsdtManager(self._maps, spec.btf)
         self._programs = {name: Program(p, usdt) for name, p in spec.programs.items()}
+        # As libbpf: a struct_ops program that no created struct_ops map uses is not
+        # loaded (it has no member to be loaded for).
+        used = {
+            program
+            for m in spec.maps.values()
+            if m.struct_ops is not None and m.autocreate
+            for program in m.struct_ops.programs.values()
+        }
+        for program in self._programs.values():
+            if program.prog_type == ProgType.STRUCT_OPS and program.name not in used:
+                program.spec.autoload = False
         self._memories = {
             name: SectionMemory(d.data, d.size)
             for name, d in spec.datasecs.items()
@@ -163,9 +177,23 @@ class BPFObject(Closing):
         self._loader = loader
         self.loaded = True
 
+    def attach_struct_ops(self, map_name: str) -> Link:
+        """Register the struct_ops map ``map_name`` with the kernel (libbpf's
+        ``bpf_map__attach_struct_ops``); its link, also in ``links``, unregisters it."""
+        self._alive()
+        m = self.maps[map_name]
+        if not isinstance(m, StructOpsMap):
+            raise AttachError(f"map {map_name} is not a struct_ops map")
+        existing = self.links.get(map_name)
+        if existing is not None and existing.attached:
+            raise AttachError(f"struct_ops {map_name} is registered already")
+        link = self.links[map_name] = attach_struct_ops(m)
+        return link
+
     def attach(self) -> dict[str, Link]:
-        """Attach every loaded program whose section says how (libbpf's skeleton
-        attach).  If one fails, the ones attached by this call are detached again."""
+        """Attach every loaded program whose section says how and register every
+        struct_ops map (libbpf's skeleton attach); ``links`` holds them by program or
+        map name.  If one fails, the ones attached by this call are detached again."""
         self._alive()
         if not self.loaded:
             raise AttachError(f"object {self.name}: load() before attach()")
@@ -182,6 +210,15 @@ class BPFObject(Closing):
                 link = program.auto_attach()
                 if link is not None:
                     self.links[name] = link
+                    made.append(name)
+            for name, m in self._maps.items():
+                existing = self.links.get(name)
+                if (
+                    isinstance(m, StructOpsMap)
+                    and m.loaded
+                    and (existing is None or not existing.attached)
+                ):
+                    self.attach_struct_ops(name)
                     made.append(name)
         except BaseException:
             for name in made:

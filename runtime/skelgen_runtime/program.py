@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import AttachError, BPFError, LoadError, describe_errno
+from .errors import ENOTSUPP, AttachError, BPFError, LoadError, describe_errno
 from .link.auto import MANUAL_METHODS, auto_attach
 from .link.cgroup import attach_cgroup
 from .link.iter import attach_iter
@@ -38,7 +38,6 @@ L = TypeVar("L", bound=Link)
 
 # Room for a program to grow the packet (bpf_xdp_adjust_tail, bpf_skb_change_tail).
 TEST_RUN_GROWTH = 4096
-ENOTSUPP = 524  # the kernel-internal errno for "no test run for this program type"
 _TEST_RUN_HINTS = {
     ENOTSUPP: " (this program type cannot be test-run)",
     errno.ENOSPC: " (the output is larger than data_out_size)",

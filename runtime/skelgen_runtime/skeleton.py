@@ -22,6 +22,7 @@ from .closing import Closing
 from .errors import BPFError, ObjectError
 from .link.link import Link
 from .maps.map import Map
+from .maps.struct_ops import StructOpsMap
 from .obj.elf import read_object_bytes
 from .program import Program
 
@@ -59,8 +60,17 @@ class ProgramNamespace:
         return iter(list(vars(self).values()))
 
 
+class StructOpsNamespace:
+    """``skel.struct_ops``: each struct_ops map's table in the object's layout of
+    its struct, writable until load (bpftool's ``skel->struct_ops.<map>``)."""
+
+    def __init__(self, tables: Mapping[str, Any]) -> None:
+        for attr, table in tables.items():
+            object.__setattr__(self, attr, table)
+
+
 class LinkNamespace:
-    """``skel.links``: the link of each program, or None.  A link assigned here by
+    """``skel.links``: the link of each program and struct_ops map, or None.  A link assigned here by
     hand belongs to the skeleton: detach() and destroy() release it too."""
 
     def __init__(self, names: list[str]) -> None:
@@ -97,6 +107,9 @@ class Skeleton(Closing):
     _maps_: ClassVar[dict[str, tuple[str, Any, Any]]] = {}  # attr → (map, key, value)
     _programs_: ClassVar[dict[str, str]] = {}  # attr → program name
     _datasecs_: ClassVar[dict[str, tuple[str, Any]]] = {}  # attr → (section, class)
+    # attr → (struct_ops map, class of its struct); their links are links.<attr>
+    _struct_ops_: ClassVar[dict[str, tuple[str, Any]]] = {}
+    _struct_ops_namespace_: ClassVar[type[StructOpsNamespace]] = StructOpsNamespace
     _namespaces_: ClassVar[
         tuple[type[MapNamespace], type[ProgramNamespace], type[LinkNamespace]]
     ]
@@ -104,6 +117,7 @@ class Skeleton(Closing):
     maps: MapNamespace
     progs: ProgramNamespace
     links: LinkNamespace
+    struct_ops: StructOpsNamespace
 
     def __init__(self, obj: BPFObject) -> None:
         self.obj = obj
@@ -117,7 +131,13 @@ class Skeleton(Closing):
         self.progs = progs_type(
             {a: obj.programs[p] for a, p in self._programs_.items()}
         )
-        self.links = links_type(list(self._programs_))
+        self.links = links_type([*self._programs_, *self._struct_ops_])
+        tables = {}
+        for attr, (map_name, cls) in self._struct_ops_.items():
+            m = obj.maps[map_name]
+            assert isinstance(m, StructOpsMap)
+            tables[attr] = cls.from_buffer(m.data)
+        self.struct_ops = self._struct_ops_namespace_(tables)
         for attr, (section, cls) in self._datasecs_.items():
             memory = obj.datasec(section)
             view = cls.from_address(memory.address)
@@ -202,11 +222,16 @@ class Skeleton(Closing):
                 freeze(getattr(self, attr))
 
     def attach(self) -> None:
-        """Attach every program whose section says how; ``skel.links`` gets the links."""
-        for program_name, link in self.obj.attach().items():
-            for attr, name in self._programs_.items():
-                if name == program_name and getattr(self.links, attr) is None:
-                    setattr(self.links, attr, link)
+        """Attach every program whose section says how and register every struct_ops
+        map; ``skel.links`` gets the links."""
+        names = {
+            **{name: attr for attr, name in self._programs_.items()},
+            **{name: attr for attr, (name, _cls) in self._struct_ops_.items()},
+        }
+        for name, link in self.obj.attach().items():
+            attr = names.get(name)
+            if attr is not None and getattr(self.links, attr) is None:
+                setattr(self.links, attr, link)
 
     def detach(self) -> None:
         self.links.detach_all()

@@ -26,6 +26,8 @@ class MapCreateAttr(ctypes.Structure):
         ("btf_value_type_id", c_uint32),
         ("btf_vmlinux_value_type_id", c_uint32),
         ("map_extra", c_uint64),
+        ("value_type_btf_obj_fd", c_int32),
+        ("map_token_fd", c_int32),
     ]
 
 
