@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     "MapNamespace": ".skeleton",
     "ProgramNamespace": ".skeleton",
     "StructOpsNamespace": ".skeleton",
+    "Subskeleton": ".subskeleton",
     "Program": ".program",
     "TestRunResult": ".program",
     "Link": ".link.link",
@@ -151,6 +152,7 @@ if TYPE_CHECKING:  # what type checkers see; tests check it matches _EXPORTS
         Skeleton as Skeleton,
         StructOpsNamespace as StructOpsNamespace,
     )
+    from .subskeleton import Subskeleton as Subskeleton
     from .uapi.bpf import (
         AttachType as AttachType,
         MapType as MapType,

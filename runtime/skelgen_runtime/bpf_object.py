@@ -51,6 +51,9 @@ class _Named(Mapping[str, Any]):
                 f"no {self._what} named {name!r} (the object has: {known})"
             ) from None
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._items)
 
