@@ -72,6 +72,7 @@ class Program:
         self._links: list[Link] = []
         #: Whether the object's attach() attaches this program (libbpf's autoattach).
         self.autoattach = True
+        self._attach_program: Program | int | None = None  # set_attach_target
 
     @property
     def name(self) -> str:
@@ -107,11 +108,37 @@ class Program:
             return self.spec.attach_target
         return self.spec.kind.target if self.spec.kind is not None else None
 
-    def set_attach_target(self, target: str, prog_fd: int | None = None) -> None:
-        """Change the BTF attach target (fentry/fexit/tp_btf/lsm/freplace) before load."""
+    def set_attach_target(
+        self, target: str | Program | int, function: str | None = None
+    ) -> None:
+        """Change the BTF attach target before load: ``set_attach_target("func")``
+        for a kernel function (fentry/fexit/tp_btf/lsm), ``set_attach_target(program,
+        "func")`` for a global function of a loaded BPF program (a ``Program`` or its
+        fd): what freplace replaces, or fentry/fexit trace."""
         self._before_load("the attach target")
-        self.spec.attach_target = target
-        self.spec.attach_prog_fd = prog_fd
+        if isinstance(target, str):
+            if function is not None:
+                raise BPFError(
+                    f"program {self.name}: set_attach_target(target, function): the "
+                    "target is a BPF program (a Program or its fd), not a name"
+                )
+            self.spec.attach_target = target
+            self._attach_program = None
+            return
+        if not function:
+            raise BPFError(
+                f"program {self.name}: set_attach_target(program, function) needs the "
+                "name of the program's function"
+            )
+        self.spec.attach_target = function
+        self._attach_program = target
+
+    @property
+    def attach_program_fd(self) -> int | None:
+        """The fd of the BPF program this one attaches to (set_attach_target), or
+        None when it attaches to the kernel."""
+        target = self._attach_program
+        return target.fd if isinstance(target, Program) else target
 
     def _before_load(self, what: str) -> None:
         if self._fd is not None:

@@ -64,6 +64,7 @@ from ..uapi.bpf import (
 )
 from .memory import SectionMemory
 from .struct_ops import KernelStructOps, MemberProgram, resolve_struct_ops
+from .target_program import program_function_btf_id
 
 LOG_SIZE_FIRST = 1 << 20
 LOG_SIZE_MAX = 1 << 30
@@ -541,10 +542,16 @@ class Loader:
                 f"{program.section!r}; call set_attach_target()",
                 program=program.name,
             )
-        if spec.attach_prog_fd is not None:
+        if program.attach_program_fd is not None:  # a function of a BPF program
+            attr.attach_btf_id = program_function_btf_id(
+                program.attach_program_fd, target
+            )
+            attr.attach_btf_obj_fd = program.attach_program_fd  # attach_prog_fd
+            return None
+        if spec.kind.prog_type == ProgType.EXT:
             raise LoadError(
-                f"program {program.name}: attaching to another BPF program "
-                "(freplace) is not supported yet",
+                f"program {program.name}: freplace replaces a function of a BPF "
+                f"program: call set_attach_target(program, {target!r}) before load",
                 program=program.name,
             )
         # As libbpf: "module:function" looks in that module only; a bare name in

@@ -67,7 +67,6 @@ class ProgramSpec:
     attach_target: str | None = (
         None  # overrides the section's target (set_attach_target)
     )
-    attach_prog_fd: int | None = None
 
 
 @dataclass
