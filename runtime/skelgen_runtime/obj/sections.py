@@ -253,9 +253,7 @@ SECTION_DEFS: tuple[SectionDef, ...] = (
     SectionDef("fmod_ret.s+", _P.TRACING, _A.MODIFY_RETURN, _K.TRACING, _BTF | _SLEEP),
     SectionDef("fexit.s+", _P.TRACING, _A.TRACE_FEXIT, _K.TRACING, _BTF | _SLEEP),
     SectionDef("fsession+", _P.TRACING, _A.TRACE_FSESSION, _K.TRACING, _BTF),
-    SectionDef(
-        "fsession.s+", _P.TRACING, _A.TRACE_FSESSION, _K.TRACING, _BTF | _SLEEP
-    ),
+    SectionDef("fsession.s+", _P.TRACING, _A.TRACE_FSESSION, _K.TRACING, _BTF | _SLEEP),
     SectionDef("freplace+", _P.EXT, None, _K.TRACING, _BTF),
     SectionDef("lsm+", _P.LSM, _A.LSM_MAC, _K.LSM, _BTF),
     SectionDef("lsm.s+", _P.LSM, _A.LSM_MAC, _K.LSM, _BTF | _SLEEP),
