@@ -78,6 +78,9 @@ def test_tcp_congestion_control_runs_and_goes_away(
         link = obj.attach_struct_ops(table)
         assert (link.kind, link.target) == ("struct_ops", "tcp_congestion_ops")
         assert table in available() and other not in available()
+        value = obj.maps[table][0]  # the kernel's bpf_struct_ops_tcp_congestion_ops
+        assert len(value) > len(obj.maps[table].data)
+        assert table.encode() + b"\0" in value
         with netns() as ns:
             assert ns.call(transfer, table) == table
         assert read_global(obj, "init_calls") == 1  # the client; the server has cubic

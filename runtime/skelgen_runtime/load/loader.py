@@ -261,6 +261,7 @@ class Loader:
         kernel = self._struct_ops.get(m.name)
         if kernel is None:
             return 0
+        m.spec.value_size = len(kernel.value)  # lookups read the kernel's value
         kwargs.update(
             value_size=len(kernel.value),
             btf_key_type_id=0,
