@@ -81,17 +81,6 @@ class BPFObject(Closing):
             m.pin_path = pin_path_for(m.spec, pin_root)
         usdt = UsdtManager(self._maps, spec.btf)
         self._programs = {name: Program(p, usdt) for name, p in spec.programs.items()}
-        # As libbpf: a struct_ops program that no created struct_ops map uses is not
-        # loaded (it has no member to be loaded for).
-        used = {
-            program
-            for m in spec.maps.values()
-            if m.struct_ops is not None and m.autocreate
-            for program in m.struct_ops.programs.values()
-        }
-        for program in self._programs.values():
-            if program.prog_type == ProgType.STRUCT_OPS and program.name not in used:
-                program.spec.autoload = False
         self._memories = {
             name: SectionMemory(d.data, d.size)
             for name, d in spec.datasecs.items()
@@ -168,6 +157,7 @@ class BPFObject(Closing):
         self._alive()
         if self.loaded:
             raise BPFError(f"object {self.name} is already loaded")
+        self._struct_ops_autoload()
         loader = Loader(
             self.spec,
             self._maps,
@@ -179,6 +169,20 @@ class BPFObject(Closing):
         loader.load()
         self._loader = loader
         self.loaded = True
+
+    def _struct_ops_autoload(self) -> None:
+        """As libbpf at load: a struct_ops program loads when a created struct_ops
+        map uses it (it has no member to be loaded for otherwise), unless its
+        autoload was set by hand."""
+        used = {
+            program
+            for m in self.spec.maps.values()
+            if m.struct_ops is not None and m.autocreate
+            for program in m.struct_ops.programs.values()
+        }
+        for program in self._programs.values():
+            if program.prog_type == ProgType.STRUCT_OPS and not program.autoload_set:
+                program.spec.autoload = program.name in used
 
     def attach_struct_ops(self, map_name: str) -> Link:
         """Register the struct_ops map ``map_name`` with the kernel (libbpf's

@@ -73,6 +73,8 @@ class Program:
         #: Whether the object's attach() attaches this program (libbpf's autoattach).
         self.autoattach = True
         self._attach_program: Program | int | None = None  # set_attach_target
+        #: Whether autoload was set by hand (load() then leaves it as it is).
+        self.autoload_set = False
 
     @property
     def name(self) -> str:
@@ -100,6 +102,7 @@ class Program:
     def autoload(self, value: bool) -> None:
         self._before_load("autoload")
         self.spec.autoload = bool(value)
+        self.autoload_set = True
 
     @property
     def attach_target(self) -> str | None:

@@ -18,7 +18,7 @@ from types import ModuleType
 
 import pytest
 from attach_support import netns, read_global
-from skelgen_runtime import AttachError, BPFObject, LoadError, StructOpsMap
+from skelgen_runtime import AttachError, BPFObject, LoadError, MapError, StructOpsMap
 
 pytestmark = pytest.mark.usefixtures("root_only")
 
@@ -108,6 +108,43 @@ def test_detach_unregisters_and_only_a_link_map_registers_again(
         with pytest.raises(AttachError, match="registered once"):
             obj.attach_struct_ops("skelgen_ca")
     assert not {"skelgen_ca", "skelgen_ca_link"} & set(available())
+
+
+def test_a_member_takes_another_program_before_load(
+    build_bpf: Callable[[str], Path],
+) -> None:
+    with BPFObject.open(build_bpf("struct_ops_tcp_ca")) as obj:
+        obj.maps["skelgen_ca_link"].autocreate = False
+        table = obj.maps["skelgen_ca"]
+        assert isinstance(table, StructOpsMap)
+        table.set_program("init", obj.programs["skt_unused"])
+        assert table.programs["init"] == "skt_unused"
+        obj.load()
+        # skt_init now implements nothing: not loaded; skt_unused is.
+        assert not obj.programs["skt_init"].loaded
+        assert obj.programs["skt_unused"].loaded
+        obj.attach()
+        with netns() as ns:
+            ns.call(transfer, "skelgen_ca")
+        assert read_global(obj, "unused_calls") == 1
+        assert read_global(obj, "init_calls") == 0
+        with pytest.raises(MapError, match="before load"):
+            table.set_program("init", "skt_init")
+
+
+def test_a_member_the_struct_lacks_or_a_program_of_another_type_is_refused(
+    build_bpf: Callable[[str], Path],
+) -> None:
+    for member, program, message in (
+        ("no_such_member", "skt_init", "has no member 'no_such_member'"),
+        ("init", "no_such_program", "'no_such_program' is no struct_ops program"),
+    ):
+        with BPFObject.open(build_bpf("struct_ops_tcp_ca")) as obj:
+            table = obj.maps["skelgen_ca"]
+            assert isinstance(table, StructOpsMap)
+            table.set_program(member, program)
+            with pytest.raises(LoadError, match=message):
+                obj.load()
 
 
 def test_skeleton_struct_ops_tables_are_typed_and_written_before_load(

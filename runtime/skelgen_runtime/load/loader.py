@@ -247,6 +247,13 @@ class Loader:
         for m, spec in wanted:
             kernel = resolve_struct_ops(m.name, spec, self.spec.btf, candidates)
             for program, member in kernel.programs.items():
+                found = self.programs.get(program)
+                if found is None or found.prog_type != ProgType.STRUCT_OPS:
+                    raise LoadError(
+                        f"struct_ops {m.name}: {program!r} is no struct_ops program "
+                        "of the object",
+                        program=program,
+                    )
                 if used.setdefault(program, member) != member:
                     raise LoadError(
                         f"program {program} implements members of two different "

@@ -100,6 +100,12 @@ def _layout(
     object_type = obj_btf[spec.type_id]
     assert isinstance(object_type, bt.Struct)
     kernel_members = {m.name: (i, m) for i, m in enumerate(kernel_type.members)}
+    unknown = sorted(set(spec.programs) - {m.name for m in object_type.members})
+    if unknown:
+        raise LoadError(
+            f"{what}: struct {spec.type_name} has no member {unknown[0]!r} "
+            "for a program to implement"
+        )
     for member in object_type.members:
         name = member.name
         start = member.bit_offset // 8

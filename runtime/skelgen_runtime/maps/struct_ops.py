@@ -10,11 +10,17 @@ which registers the table (:mod:`..link.struct_ops`).
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ..errors import MapError
 from ..obj.spec import MapSpec, StructOpsSpec
 from .map import Map
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -43,3 +49,19 @@ class StructOpsMap(Map[K, V]):
         """The table's bytes in the object's layout of its struct; changes made
         before load are what the kernel gets."""
         return self.struct_ops.data
+
+    @property
+    def programs(self) -> dict[str, str]:
+        """Which program implements each function member: member → program name."""
+        return dict(self.struct_ops.programs)
+
+    def set_program(self, member: str, program: str | _Named | None) -> None:
+        """Have ``program`` (a Program or its name) implement ``member`` instead,
+        or with None leave the member unset; before load only (bpftool's skeleton
+        lets ``skel->struct_ops.<map>-><member>`` be assigned the same way)."""
+        self._before_load(f"member {member}")
+        if program is None:
+            self.struct_ops.programs.pop(member, None)
+        else:
+            name = program if isinstance(program, str) else program.name
+            self.struct_ops.programs[member] = name
