@@ -51,6 +51,8 @@ FUZZ_SEED ?= 1
 FUZZ_COUNT ?= 100000
 FUZZ_JOBS ?= 2
 FUZZ_FIRST ?= 0
+# Seeds are built exactly as the suite builds its test objects (tests/build_cache.py).
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(shell gcc -print-multiarch)
 FUZZ_SEEDS := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/fuzz/seeds/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 
 $(BUILD)/fuzz/include/vmlinux.h: | setup
