@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from pathlib import Path
 
-from skelgen_runtime import BPFObject, MapType, StructOpsMap
-from skelgen_runtime.obj.elf import read_object_file
+import pytest
+from skelgen_runtime import BPFObject, MapType, ObjectError, StructOpsMap
+from skelgen_runtime.obj.elf import read_object, read_object_file
 from skelgen_runtime.uapi.bpf import MapFlag
+
+from fuzz.model import SYM, Elf, strip_debug
+
+REL = struct.Struct("<QQ")  # Elf64_Rel
 
 MEMBERS = {
     "init": "skt_init",
@@ -53,3 +59,36 @@ def test_a_question_mark_section_is_not_created_and_its_programs_not_loaded(
         m = obj.maps["skelgen_ca"]
         assert isinstance(m, StructOpsMap) and not m.autocreate
         assert not obj.maps["skelgen_ca_link"].autocreate
+
+
+def _retarget_relocations(elf: Elf, section: bytes, symbol: bytes) -> None:
+    """Point every relocation of ``section`` at ``symbol``."""
+    symtab = elf.find(b".symtab")
+    names = elf.sections[elf.sections[symtab].header[6]].data
+    index = next(
+        i
+        for i, sym in enumerate(SYM.iter_unpack(elf.sections[symtab].data))
+        if names[sym[0] : names.index(b"\0", sym[0])] == symbol
+    )
+    rel = elf.find(b".rel" + section)
+    entries = [
+        (offset, (index << 32) | (info & 0xFFFFFFFF))
+        for offset, info in REL.iter_unpack(elf.sections[rel].data)
+    ]
+    elf.set_data(rel, b"".join(REL.pack(*e) for e in entries))
+
+
+@pytest.mark.parametrize(
+    ("symbol", "message"),
+    [
+        (b"init_calls", "points to 'init_calls', which is not a program"),
+        (b"skelgen_ca", "points to 'skelgen_ca', which is not a program"),
+    ],
+)
+def test_a_member_pointing_at_no_program_is_an_object_error(
+    build_bpf: Callable[[str], Path], symbol: bytes, message: str
+) -> None:
+    elf = strip_debug(Elf.parse(build_bpf("struct_ops_tcp_ca").read_bytes()))
+    _retarget_relocations(elf, b".struct_ops", symbol)
+    with pytest.raises(ObjectError, match=message):
+        read_object(elf.to_bytes(), "hostile")

@@ -532,8 +532,12 @@ class _Reader:
                 continue
             targets: dict[int, str] = {}
             for offset, sym in self.relocations.get(idx, []):
-                where = None if sym.shndx is None else self.sections[sym.shndx].name
-                program = by_place.get((where or "", sym.value))
+                where = (
+                    self.sections[sym.shndx].name
+                    if sym.shndx is not None and 0 <= sym.shndx < len(self.sections)
+                    else ""
+                )
+                program = by_place.get((where, sym.value))
                 if program is None:
                     raise ObjectError(
                         f"{section.name}: the member at byte {offset} points to "
