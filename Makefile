@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 CLANG ?= clang-19
 BUILD := build
 
-.PHONY: setup demo test test-kernels test-kernels-smoke lint bench fuzz clean
+.PHONY: setup demo test test-kernels test-kernels-smoke lint docs bench fuzz clean
 
 setup:
 	@scripts/setup.sh
@@ -41,6 +41,10 @@ lint: setup
 	MYPYPATH=scripts/kernels $(VENV)/bin/mypy scripts/kernels
 	$(VENV)/bin/ruff check runtime skelgen tests examples fuzz scripts
 	$(VENV)/bin/black --check runtime skelgen tests examples fuzz scripts
+
+# docs/api.md from the runtime's docstrings (a test checks it is up to date).
+docs: setup
+	$(PY) scripts/api_doc.py -o docs/api.md
 
 bench: setup
 	$(PY) bench/run.py

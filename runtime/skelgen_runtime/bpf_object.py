@@ -11,7 +11,7 @@ The generated skeleton is a typed layer over exactly this class.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,8 @@ class BPFObject(Closing):
         }
         self._loader: Loader | None = None
         self.links: dict[str, Link] = {}
+        #: Called once the object is loaded (subskeletons freeze their .rodata views).
+        self.after_load: list[Callable[[], None]] = []
         self.loaded = False
         self.destroyed = False
 
@@ -169,6 +171,8 @@ class BPFObject(Closing):
         loader.load()
         self._loader = loader
         self.loaded = True
+        for step in self.after_load:
+            step()
 
     def _struct_ops_autoload(self) -> None:
         """As libbpf at load: a struct_ops program loads when a created struct_ops

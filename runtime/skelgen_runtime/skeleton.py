@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self, TypedDict, Unpack
 
 from .bpf_object import BPFObject, KconfigValue
-from .cdata.types import freeze
+from .cdata.types import freeze, write_through
 from .closing import Closing
 from .errors import BPFError, ObjectError
 from .link.link import Link
@@ -94,7 +94,35 @@ class LinkNamespace:
                 object.__setattr__(self, name, None)
 
 
-class Skeleton(Closing):
+class SectionViews:
+    """Global-data views as attributes of a skeleton or subskeleton, and what load
+    changes for them: ``.rodata`` frozen; on a kernel that cannot mmap the sections,
+    reads refreshed from the map (``__getattr__``), field writes sent to it."""
+
+    obj: BPFObject
+    _map_backed_views: dict[str, Any]
+
+    def _section_loaded(self, attr: str, section: str) -> None:
+        view = getattr(self, attr)
+        if self.obj.spec.datasecs[section].readonly:
+            freeze(view)
+        if self.obj.datasec(section).map_backed:
+            write_through(view)
+            self._map_backed_views[attr] = view
+            object.__delattr__(self, attr)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes not set on the instance: the global-data
+        # sections that a kernel without BPF_F_MMAPABLE keeps in a map.
+        views = self.__dict__.get("_map_backed_views", {})
+        if name not in views:
+            raise AttributeError(f"{type(self).__name__!r} has no attribute {name!r}")
+        view = views[name]
+        view._memory_.refresh()
+        return view
+
+
+class Skeleton(SectionViews, Closing):
     """open → (set rodata/bss, autoload, map sizes) → load → attach → destroy."""
 
     # Filled in by the generated subclass.
@@ -138,6 +166,7 @@ class Skeleton(Closing):
             assert isinstance(m, StructOpsMap)
             tables[attr] = cls.from_buffer(m.data)
         self.struct_ops = self._struct_ops_namespace_(tables)
+        self._map_backed_views = {}
         for attr, (section, cls) in self._datasecs_.items():
             memory = obj.datasec(section)
             view = cls.from_address(memory.address)
@@ -218,8 +247,7 @@ class Skeleton(Closing):
     def load(self) -> None:
         self.obj.load()
         for attr, (section, _cls) in self._datasecs_.items():
-            if self.obj.spec.datasecs[section].readonly:
-                freeze(getattr(self, attr))
+            self._section_loaded(attr, section)
 
     def attach(self) -> None:
         """Attach every program whose section says how and register every struct_ops

@@ -13,16 +13,17 @@ are laid out again at the offsets the final object gives their variables.
 from __future__ import annotations
 
 import ctypes
+import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from .bpf_object import BPFObject
 from .cdata.types import Struct
 from .errors import BPFError
-from .skeleton import MapNamespace, ProgramNamespace, Skeleton
+from .skeleton import MapNamespace, ProgramNamespace, SectionViews, Skeleton
 
 
-class Subskeleton:
+class Subskeleton(SectionViews):
     """The library's maps (``maps``), programs (``progs``) and global variables
     (one attribute per data section) inside a bigger object."""
 
@@ -51,13 +52,20 @@ class Subskeleton:
         self.progs = progs_type(
             {a: self.obj.programs[p] for a, p in self._programs_.items()}
         )
+        self._map_backed_views = {}
         for attr, (section, cls, variables) in self._datasecs_.items():
             placed = _placed_class(self.obj, section, cls, variables)
             memory = self.obj.datasec(section)
             view = placed.from_address(memory.address)
-            object.__setattr__(view, "_memory_", memory)
-            object.__setattr__(view, "_object_", self.obj)
+            object.__setattr__(view, "_memory_", memory)  # keeps the memory alive
             object.__setattr__(self, attr, view)
+            # What load does to the views (.rodata frozen...), now or when it happens.
+            if self.obj.loaded:
+                self._section_loaded(attr, section)
+            else:
+                self.obj.after_load.append(
+                    functools.partial(self._section_loaded, attr, section)
+                )
 
     def _require(self, what: str, name: str, known: Mapping[str, Any]) -> None:
         if name not in known:
@@ -96,8 +104,5 @@ def _placed_class(
             fields.append((f"_pad{len(fields)}", ctypes.c_uint8 * (offset - cursor)))
         fields.append((attr, ctype))
         cursor = offset + ctypes.sizeof(ctype)
-    namespace: dict[str, Any] = {"_fields_": fields, "__doc__": cls.__doc__}
-    if datasec is not None and datasec.readonly:
-        # .rodata is frozen once loaded: writes through the view are refused then.
-        namespace["_frozen_"] = property(lambda view: view._object_.loaded)
+    namespace = {"_fields_": fields, "__doc__": cls.__doc__, "__slots__": ()}
     return type(cls.__name__, (Struct,), namespace)

@@ -18,6 +18,7 @@ import pytest
 from build_cache import BuildCache, bpf_source
 from conftest import import_file
 from skelgen_runtime import BPFError, BPFObject, FrozenError
+from skelgen_runtime.features import maps as map_features
 
 pytestmark = pytest.mark.usefixtures("root_only")
 
@@ -81,3 +82,22 @@ def test_an_object_without_the_library_is_refused(
         pytest.raises(BPFError, match="was it linked with the library"),
     ):
         lib_module.SubskelLibBpf(obj)
+
+
+def test_library_globals_go_through_the_map_without_mmap(
+    linked: Path, lib_module: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without BPF_F_MMAPABLE (< 5.5) the sections are private copies kept in step
+    # with their maps, as for a skeleton.
+    monkeypatch.setattr(map_features, "has_mmapable_arrays", lambda: False)
+    with BPFObject.open(linked) as obj:
+        lib = lib_module.SubskelLibBpf(obj)
+        lib.data.lib_step = 4
+        obj.load()
+        assert obj.datasec(".bss").map_backed
+        assert obj.programs["app_bump"].test_run().retval == 4
+        assert lib.bss.lib_counter == 4  # a read refreshes the copy from the map
+        lib.bss.lib_counter = 10  # a field write goes to the map
+        assert obj.programs["app_bump"].test_run().retval == 14
+        with pytest.raises(FrozenError):
+            lib.rodata.lib_limit = 99

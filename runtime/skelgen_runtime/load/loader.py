@@ -21,7 +21,7 @@ from typing import Any
 from ..btf.btf import AbstractBtf
 from ..btf.core import Relocator
 from ..btf.lazy import LazyBtf
-from ..btf.sanitize import sanitize
+from ..btf.sanitize import BtfFeature, sanitize
 from ..errors import (
     LoadError,
     MapError,
@@ -29,12 +29,23 @@ from ..errors import (
     for_errno,
     privilege_hint,
 )
-from ..features import btf as btf_features, programs as program_features
+from ..features import (
+    btf as btf_features,
+    maps as map_features,
+    programs as program_features,
+)
+from ..features.memlock import ensure_memlock
+from ..features.requirements import (
+    BTF,
+    NAMED_KERNEL_BTF,
+    missing_map_type,
+    missing_prog_type,
+)
 from ..kernel import btf as kernel_btf
 from ..kernel.cpus import possible_cpus
 from ..kernel.kconfig import kernel_version, resolve_kconfig
 from ..kernel.ksyms import Ksyms, read_kallsyms, resolve_ksyms
-from ..maps.info import read_map_info
+from ..maps.info import open_pinned_map, read_map_info
 from ..maps.map import Map
 from ..maps.struct_ops import StructOpsMap
 from ..obj.linker import (
@@ -50,7 +61,7 @@ from ..obj.sections import SecFlag
 from ..obj.spec import ExternKind, MapSpec, ObjectSpec, Relocation, RelocKind
 from ..program import Program
 from ..sys import attr as a, commands as cmd
-from ..sys.syscall import PAGE_SIZE
+from ..sys.syscall import BPF_FS_MAGIC, PAGE_SIZE, filesystem_type
 from ..uapi.bpf import (
     PSEUDO_BTF_ID,
     PSEUDO_KFUNC_CALL,
@@ -119,10 +130,12 @@ class Loader:
         self._member_programs: dict[str, MemberProgram] = {}  # struct_ops programs
         self._reused: set[str] = set()  # maps taken over from a pin
         self._pinned_here: list[Map[Any, Any]] = []  # unpinned again if load fails
+        self._created_dirs: list[str] = []  # for pins; removed again if load fails
 
     def load(self) -> None:
         """Load everything; :meth:`unload` releases it all again (BTF fd included)."""
         try:
+            ensure_memlock()
             self._resolve_externs()
             self.btf_fd = self._load_btf()
             self._resolve_struct_ops()
@@ -140,6 +153,9 @@ class Loader:
             for m in self._pinned_here:  # as libbpf: a failed load leaves no pins
                 with contextlib.suppress(MapError):
                     m.unpin()
+            for path in reversed(self._created_dirs):  # nor directories
+                with contextlib.suppress(OSError):
+                    os.rmdir(path)
             self.unload()
             raise
         finally:
@@ -162,7 +178,15 @@ class Loader:
 
     # -- BTF --------------------------------------------------------------------------
 
-    def _load_btf(self) -> int:
+    def _load_btf(self) -> int | None:
+        if not btf_features.has_btf():
+            # As libbpf: BTF is optional unless struct_ops need it.
+            if any(m.spec.type == MapType.STRUCT_OPS for m in self.maps.values()):
+                raise LoadError(
+                    f"struct_ops maps need the object's BTF: {BTF.message()}",
+                    errno=errno.EOPNOTSUPP,
+                )
+            return None
         blob = sanitize(self.spec.btf, btf_features.missing_btf_features()).encode()
         try:
             return cmd.btf_load(blob)
@@ -194,6 +218,8 @@ class Loader:
             if spec.datasec is not None
             else spec.name
         )
+        if self.btf_fd is None:
+            kwargs.update(btf_key_type_id=0, btf_value_type_id=0)
         inner_fd, own_inner = self._inner_map_fd(m)
         module_btf_fd = self._struct_ops_attributes(m, kwargs)
         try:
@@ -212,7 +238,7 @@ class Loader:
                 kwargs.update(btf_key_type_id=0, btf_value_type_id=0)
                 fd = cmd.map_create(name=name, inner_map_fd=inner_fd, **kwargs)
         except OSError as exc:
-            raise _map_load_error(f"create map {spec.name}", exc) from None
+            raise _map_load_error(f"create map {spec.name}", exc, spec.type) from None
         finally:
             if own_inner:
                 os.close(inner_fd)
@@ -305,13 +331,15 @@ class Loader:
         path = m.pin_path
         assert path is not None
         try:
-            fd = cmd.obj_get(path)
+            fd = open_pinned_map(path)
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 return False
             raise _map_load_error(
                 f"map {m.name}: open the map pinned at {path}", exc
             ) from None
+        except MapError as exc:
+            raise LoadError(f"map {m.name}: cannot reuse the pin: {exc}") from None
         try:
             info = read_map_info(fd)
         except OSError as exc:
@@ -366,7 +394,8 @@ class Loader:
         self, types: frozenset[MapType], targets: Mapping[str, Any]
     ) -> None:
         """Put the maps (or programs) that ``.values = { ... }`` names in their
-        slots of maps of these types; programs not loaded are left out."""
+        slots of maps of these types.  A slot naming a program that is not loaded
+        (autoload off) fails the load, as in libbpf (``init_prog_array_slots``)."""
         for m in self.maps.values():
             if m.spec.type not in types or m.name in self._reused:
                 continue
@@ -375,7 +404,11 @@ class Loader:
                 if target is None:
                     raise LoadError(f"map {m.name}: slot {index}: no {target_name!r}")
                 if not target.loaded:
-                    continue
+                    raise LoadError(
+                        f"map {m.name}: slot {index} holds {target_name}, which is "
+                        "not loaded (autoload is off): load it, or leave the slot "
+                        "empty in .values"
+                    )
                 key, value = ctypes.c_uint32(index), ctypes.c_uint32(target.fd)
                 try:
                     cmd.map_update(m.fd, ctypes.addressof(key), ctypes.addressof(value))
@@ -388,12 +421,42 @@ class Loader:
         for m in self.maps.values():
             if m.pin_path is None or m.pinned or not m.loaded:
                 continue
-            os.makedirs(os.path.dirname(m.pin_path), exist_ok=True)
+            self._make_pin_directory(m, os.path.dirname(m.pin_path))
             try:
                 m.pin()
             except MapError as exc:
                 raise LoadError(str(exc), errno=exc.errno or 0) from None
             self._pinned_here.append(m)
+
+    def _make_pin_directory(self, m: Map[Any, Any], directory: str) -> None:
+        """Create ``directory`` (and its parents) for a pin, inside bpffs only;
+        what is created here goes again if the load fails."""
+        missing: list[str] = []
+        existing = os.path.abspath(directory)
+        while not os.path.isdir(existing):
+            missing.append(existing)
+            existing = os.path.dirname(existing)
+        try:
+            on_bpffs = filesystem_type(existing) == BPF_FS_MAGIC
+        except OSError as exc:
+            raise LoadError(
+                f"map {m.name}: pin directory {directory}: "
+                f"{describe_errno(exc.errno or 0)}"
+            ) from None
+        if not on_bpffs:
+            raise LoadError(
+                f"map {m.name}: cannot pin at {m.pin_path}: {existing} is not on bpffs "
+                "(pin_root must be in a bpf filesystem, as /sys/fs/bpf)"
+            )
+        for path in reversed(missing):
+            try:
+                os.mkdir(path)
+            except OSError as exc:
+                raise LoadError(
+                    f"map {m.name}: create pin directory {path}: "
+                    f"{describe_errno(exc.errno or 0)}"
+                ) from None
+            self._created_dirs.append(path)
 
     def _map_attributes(self, spec: MapSpec) -> dict[str, int]:
         key_size, value_size, max_entries = (
@@ -406,7 +469,7 @@ class Loader:
         if spec.type == MapType.RINGBUF or spec.type == MapType.USER_RINGBUF:
             # Events may be typed in BTF for the generator, but the kernel wants none.
             key_size = value_size = key_id = value_id = 0
-            max_entries = _ringbuf_size(max_entries)
+            max_entries = _ringbuf_size(spec)
         elif spec.type == MapType.PERF_EVENT_ARRAY:
             key_size = key_size or 4
             value_size = value_size or 4
@@ -414,7 +477,7 @@ class Loader:
             key_id = value_id = 0
         if spec.datasec is not None:
             key_id = 0
-            if spec.name in self.memories:
+            if spec.name in self.memories and map_features.has_mmapable_arrays():
                 flags |= MapFlag.MMAPABLE
             if spec.datasec.readonly:
                 flags |= MapFlag.RDONLY_PROG
@@ -445,8 +508,10 @@ class Loader:
             cmd.map_update(m.fd, ctypes.addressof(key), ctypes.addressof(value))
             if datasec.readonly:
                 cmd.map_freeze(m.fd)
-            if memory is not None:
+            if memory is not None and map_features.has_mmapable_arrays():
                 memory.map_kernel(m.fd, readonly=datasec.readonly)
+            elif memory is not None:
+                memory.follow_map(m.fd, readonly=datasec.readonly)
         except OSError as exc:
             raise LoadError(
                 f"initialise {m.spec.name}: {describe_errno(exc.errno or 0)}",
@@ -484,7 +549,11 @@ class Loader:
             fd_array = (ctypes.c_int32 * len(self.ksyms.fd_array))(*self.ksyms.fd_array)
             attr.fd_array = ctypes.addressof(fd_array)
             keep_alive.append(fd_array)
-        if self.btf_fd is not None and linked.func_info:
+        if (
+            self.btf_fd is not None
+            and linked.func_info
+            and btf_features.has_btf_feature(BtfFeature.FUNC)
+        ):
             attr.prog_btf_fd = self.btf_fd
             self._set_ext_info(attr, linked, keep_alive)
         module_btf_fd = None
@@ -494,6 +563,16 @@ class Loader:
             module_btf_fd = self._set_attach_btf(program, attr)
         try:
             self._load_with_log(program, attr)
+        except LoadError as exc:
+            missing = missing_prog_type(spec.kind.prog_type, exc.errno or 0)
+            if missing is None:
+                raise
+            raise LoadError(
+                f"load program {program.name} ({program.section}): {missing}",
+                program=program.name,
+                log=exc.log,
+                errno=exc.errno or 0,
+            ) from None
         finally:
             if module_btf_fd is not None:
                 os.close(module_btf_fd)
@@ -751,6 +830,11 @@ class Loader:
 def kernel_btf_fd(name: str) -> int:
     """An fd of the kernel's BTF object ``name`` (``vmlinux`` or a module), found by
     walking the BTF ids as libbpf's load_module_btfs() does."""
+    if not btf_features.has_named_kernel_btf():
+        raise LoadError(
+            f"find the kernel BTF of {name}: {NAMED_KERNEL_BTF.message()}",
+            errno=errno.EOPNOTSUPP,
+        )
     btf_id = 0
     name_buf = ctypes.create_string_buffer(64)
     while True:
@@ -790,16 +874,30 @@ def _kernel_version() -> int:
     return version
 
 
-def _map_load_error(what: str, exc: OSError) -> LoadError:
+def _map_load_error(what: str, exc: OSError, map_type: int | None = None) -> LoadError:
     code = exc.errno or 0
+    missing = None if map_type is None else missing_map_type(map_type, code)
+    if missing is not None:
+        return LoadError(f"{what}: {missing}", errno=code)
     cls = for_errno(LoadError, code)
     return cls(f"{what}: {describe_errno(code)}{privilege_hint(code)}", errno=code)
 
 
-def _ringbuf_size(size: int) -> int:
-    """The kernel wants a power-of-two multiple of the page size."""
-    size = max(size, PAGE_SIZE)
-    return 1 << (size - 1).bit_length()
+def _ringbuf_size(spec: MapSpec) -> int:
+    """The kernel wants a power-of-two multiple of the page size: the smallest one
+    above the declared size, as libbpf's ``adjust_ringbuf_sz``.  No size at all is
+    an error there too (the kernel refuses 0)."""
+    size = spec.max_entries
+    if size == 0:
+        raise LoadError(
+            f"map {spec.name}: a ring buffer needs a size: declare "
+            "__uint(max_entries, N) (a power-of-2 multiple of the page size) or "
+            "call set_max_entries() before load"
+        )
+    if size % PAGE_SIZE == 0 and (size // PAGE_SIZE).bit_count() == 1:
+        return size
+    adjusted = PAGE_SIZE << (size // PAGE_SIZE).bit_length()
+    return adjusted if adjusted <= 0xFFFFFFFF else size  # the kernel refuses it
 
 
 def _prog_flags(flags: SecFlag) -> int:
