@@ -114,10 +114,11 @@ class Program:
     def set_attach_target(
         self, target: str | Program | int, function: str | None = None
     ) -> None:
-        """Change the BTF attach target before load: ``set_attach_target("func")``
-        for a kernel function (fentry/fexit/tp_btf/lsm), ``set_attach_target(program,
-        "func")`` for a global function of a loaded BPF program (a ``Program`` or its
-        fd): what freplace replaces, or fentry/fexit trace."""
+        """Change the BTF attach target before load.
+
+        ``set_attach_target("func")``: a kernel function (fentry/fexit/tp_btf/lsm).
+        ``set_attach_target(program, "func")``: a global function of a loaded BPF
+        program (a ``Program`` or its fd), what freplace replaces."""
         self._before_load("the attach target")
         if isinstance(target, str):
             if function is not None:
