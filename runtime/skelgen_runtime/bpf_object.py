@@ -88,7 +88,7 @@ class BPFObject(Closing):
         }
         self._loader: Loader | None = None
         self.links: dict[str, Link] = {}
-        #: Called once the object is loaded (subskeletons freeze their .rodata views).
+        #: Called once the object is loaded (what subskeletons do to their views).
         self.after_load: list[Callable[[], None]] = []
         self.loaded = False
         self.destroyed = False
