@@ -16,6 +16,12 @@ $(BUILD)/minimal/minimal_skel.py: examples/minimal/minimal.bpf.c | setup
 demo: setup $(BUILD)/minimal/minimal_skel.py
 	PYTHONPATH=$(BUILD)/minimal $(PY) examples/minimal/app.py
 
+# One example of examples/ (examples/README.md), compiled by skelgen compile and run:
+#   make example-execsnoop        make example-runqlat ARGS="1 5"
+ARGS ?=
+example-%: setup
+	$(PY) examples/run.py $* $(ARGS)
+
 test: setup
 	$(VENV)/bin/pytest -q
 
