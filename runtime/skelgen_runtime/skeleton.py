@@ -118,6 +118,7 @@ class Skeleton(Closing):
             {a: obj.programs[p] for a, p in self._programs_.items()}
         )
         self.links = links_type(list(self._programs_))
+        self._map_backed_views: dict[str, Any] = {}
         for attr, (section, cls) in self._datasecs_.items():
             memory = obj.datasec(section)
             view = cls.from_address(memory.address)
@@ -198,8 +199,26 @@ class Skeleton(Closing):
     def load(self) -> None:
         self.obj.load()
         for attr, (section, _cls) in self._datasecs_.items():
+            view = getattr(self, attr)
             if self.obj.spec.datasecs[section].readonly:
-                freeze(getattr(self, attr))
+                freeze(view)
+            memory = self.obj.datasec(section)
+            if memory.map_backed:
+                # No mmap on this kernel: each read of the attribute refreshes the
+                # copy (__getattr__), each field assignment goes to the map.
+                object.__setattr__(view, "_after_write_", memory.flush)
+                self._map_backed_views[attr] = view
+                object.__delattr__(self, attr)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes not set on the instance: the global-data
+        # sections that a kernel without BPF_F_MMAPABLE keeps in a map.
+        views = self.__dict__.get("_map_backed_views", {})
+        if name not in views:
+            raise AttributeError(f"{type(self).__name__!r} has no attribute {name!r}")
+        view = views[name]
+        view._memory_.refresh()
+        return view
 
     def attach(self) -> None:
         """Attach every program whose section says how; ``skel.links`` gets the links."""

@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from attach_support import loaded, read_global
+from attach_support import loaded, read_global, wait_for
 from conftest import open_fds
 from ptrace.syscall.names import SYSCALL_NAMES
 from skelgen_runtime import AttachError, BPFObject, Link
+from skelgen_runtime.features import links as link_features
 from skelgen_runtime.link.link import IterLink
 from skelgen_runtime.sys import commands as cmd
 
@@ -85,9 +86,9 @@ def test_destroy_releases_manual_links_and_links_put_in_links(
     trace_obj.links["btf_sys_enter"] = trace_obj.programs[
         "btf_sys_enter"
     ].attach_trace()
-    assert (
-        len(open_fds() - before) == 4
-    )  # raw_tp link; tracepoint link + perf fd; tp_btf link
+    # raw_tp link; tracepoint link + perf fd (the perf fd alone without perf links);
+    # tp_btf link
+    assert len(open_fds() - before) == (4 if link_features.has_perf_link() else 3)
     os.getppid()
     trace_obj.destroy()
     assert not kept.attached
@@ -113,7 +114,14 @@ def test_pin_survives_detach_and_from_pinned_reopens(trace_obj: BPFObject) -> No
         trace_obj.links["raw_sys_enter"] = reopened  # owned by the object from now on
         trace_obj.detach()
         assert not reopened.attached
-        assert raw_count_after_calls(trace_obj) == 2
+        # The pin's reference may go later than the unlink: after an RCU grace
+        # period, and on 5.10 in a work item.  Then nothing counts any more.
+        assert wait_for(  # the count before a call equals the one after it
+            lambda: read_global(trace_obj, "raw_count")
+            == raw_count_after_calls(trace_obj)
+        )
+        settled = read_global(trace_obj, "raw_count")
+        assert raw_count_after_calls(trace_obj, 3) == settled
     finally:
         if os.path.exists(path):
             os.unlink(path)

@@ -281,8 +281,22 @@ def test_kconfig_values_must_suit_their_type(externs_path: Path) -> None:
 def test_feature_probes_agree_with_libbpf(
     externs_path: Path, externs_oracle: LibbpfResult
 ) -> None:
-    assert btf_features.missing_btf_features() == frozenset()
-    assert program_features.has_bpf_cookie()
+    # The kernel releases that brought each BTF kind: an oracle apart from the probes.
+    release = tuple(int(part) for part in os.uname().release.split(".")[:2])
+    introduced = {
+        BtfFeature.FUNC: (5, 0),
+        BtfFeature.DATASEC: (5, 2),
+        BtfFeature.GLOBAL_FUNC: (5, 6),
+        BtfFeature.FLOAT: (5, 13),
+        BtfFeature.DECL_TAG: (5, 16),
+        BtfFeature.TYPE_TAG: (5, 17),
+        BtfFeature.ENUM64: (6, 0),
+    }
+    missing = btf_features.missing_btf_features()
+    assert missing - {BtfFeature.QMARK_DATASEC} == {
+        feature for feature, since in introduced.items() if release < since
+    }
+    assert program_features.has_bpf_cookie() == (release >= (5, 15))
     # libbpf's LINUX_HAS_SYSCALL_WRAPPER, as stored in its .kconfig map
     with BPFObject.open(externs_path) as obj:
         wrapper = obj.spec.externs["LINUX_HAS_SYSCALL_WRAPPER"]
@@ -338,7 +352,7 @@ def test_kernel_btf_decoded_lazily_is_the_kernel_btf(
     lazy = kernel_btf.load_btf_file(str(copy))
     (stored,) = (tmp_path / "cache").iterdir()  # the index, keyed by content
     eager = Btf.from_bytes(copy.read_bytes())
-    assert len(lazy) == len(eager) > 100_000
+    assert len(lazy) == len(eager) > 50_000  # 5.10 has 83 000 types, 7.x 160 000
     for type_id in range(1, len(eager), 97):
         assert lazy[type_id] == eager[type_id], type_id
     for name in ("task_struct", "bpf_map_type", "sched_switch", "pid_t", "rq"):

@@ -119,6 +119,23 @@ def kinds(btf: Btf) -> list[t.Kind]:
     return [item.kind for item in btf.types]
 
 
+def test_qmark_datasec_names() -> None:
+    """libbpf: a kernel that refuses '?' in DATASEC names gets '_' instead; one
+    without DATASEC gets a struct named without '.' or '?'."""
+    types: list[t.BtfType] = [
+        t.Int("", 4, t.IntEncoding.SIGNED, 0, 32),
+        t.Var("x", 1, t.VarLinkage.STATIC),
+        t.Datasec("?.data.x", 4, [t.VarSecinfo(2, 0, 4)]),
+    ]
+    btf = Btf.from_bytes(codec.encode(types, codec.StringTable()))
+    renamed = Btf.from_bytes(
+        sanitize(btf, frozenset({BtfFeature.QMARK_DATASEC})).encode()
+    )
+    assert renamed[3] == t.Datasec("_.data.x", 4, [t.VarSecinfo(2, 0, 4)])
+    as_struct = sanitize(btf, frozenset({BtfFeature.DATASEC}))[3]
+    assert isinstance(as_struct, t.Struct) and as_struct.name == "__data_x"
+
+
 def test_nothing_missing_changes_nothing() -> None:
     btf = Btf.from_bytes(blob(ALL_KINDS))
     assert sanitize(btf, frozenset()) is btf
@@ -136,6 +153,7 @@ def test_each_missing_feature(feature: BtfFeature) -> None:
         BtfFeature.FUNC: {14, 15},
         BtfFeature.GLOBAL_FUNC: set(),
         BtfFeature.DATASEC: {16, 17},
+        BtfFeature.QMARK_DATASEC: set(),  # names only: test_qmark_datasec_names
         BtfFeature.FLOAT: {18},
         BtfFeature.DECL_TAG: {19},
         BtfFeature.TYPE_TAG: {13},

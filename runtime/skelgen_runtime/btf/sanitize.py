@@ -20,6 +20,7 @@ class BtfFeature(enum.Enum):
     FUNC = "BTF_KIND_FUNC and FUNC_PROTO"  # 5.0
     GLOBAL_FUNC = "global BTF_KIND_FUNC linkage"  # 5.6
     DATASEC = "BTF_KIND_VAR and DATASEC"  # 5.2
+    QMARK_DATASEC = "DATASEC names starting with '?'"  # 5.19
     FLOAT = "BTF_KIND_FLOAT"  # 5.13
     DECL_TAG = "BTF_KIND_DECL_TAG"  # 5.16
     TYPE_TAG = "BTF_KIND_TYPE_TAG"  # 5.17
@@ -65,13 +66,19 @@ def _replacement(
     if isinstance(item, t.Datasec) and BtfFeature.DATASEC in missing:
         # members keep the variables' names; their types, the VARs, became INTs
         return t.Struct(
-            item.name.replace(".", "_"),
+            item.name.replace(".", "_").replace("?", "_"),
             item.size,
             [
                 t.Member(types[v.type_id].name, v.type_id, 8 * v.offset)
                 for v in item.vars
             ],
         )
+    if (
+        isinstance(item, t.Datasec)
+        and BtfFeature.QMARK_DATASEC in missing
+        and item.name.startswith("?")
+    ):
+        return t.Datasec("_" + item.name[1:], item.size, item.vars)
     if isinstance(item, t.FuncProto) and BtfFeature.FUNC in missing:
         return t.Enum("", 4, [t.EnumValue(p.name, p.type_id) for p in item.params])
     if isinstance(item, t.Func) and BtfFeature.FUNC in missing:

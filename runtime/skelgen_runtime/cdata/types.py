@@ -22,13 +22,16 @@ class FrozenError(BPFError, AttributeError):
     """A write to memory the kernel has frozen (``.rodata`` after load)."""
 
 
-def _check_writable(obj: Any) -> None:
+def _check_writable(obj: Any) -> Any:
+    """Refuse a write into frozen memory; returns the object that owns the memory."""
     node = obj
-    while node is not None:
+    while True:
         if getattr(node, "_frozen_", False):
             raise FrozenError(
                 f"{type(obj).__name__} is read-only: .rodata is frozen once the object is loaded"
             )
+        if node._b_base_ is None:
+            return node
         node = node._b_base_
 
 
@@ -60,8 +63,12 @@ else:
         __slots__ = ()
 
         def __setattr__(self, name: str, value: Any) -> None:
-            _check_writable(self)
+            owner = _check_writable(self)
             super().__setattr__(name, value)
+            # memory kept in step with a kernel map that cannot be mmap'd
+            after_write = getattr(owner, "_after_write_", None)
+            if after_write is not None:
+                after_write()
 
         def __repr__(self) -> str:
             names = [f[0] for f in self._fields_ if not f[0].startswith("_")]

@@ -6,12 +6,13 @@ knows the kind), so the answers are libbpf's answers.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 
 from ..btf import codec, types as t
 from ..btf.sanitize import BtfFeature
-from ..sys import commands as cmd
+from ..sys import attr as a, commands as cmd
 
 _INT = t.Int("int", 4, t.IntEncoding.SIGNED, 0, 32)
 _INT_ANON = t.Int("", 4, t.IntEncoding.SIGNED, 0, 32)
@@ -32,6 +33,11 @@ PROBE_TYPES: dict[BtfFeature, list[t.BtfType]] = {
         _INT_ANON,
         t.Var("x", 1, t.VarLinkage.STATIC),
         t.Datasec(".data", 4, [t.VarSecinfo(2, 0, 4)]),
+    ],
+    BtfFeature.QMARK_DATASEC: [
+        _INT_ANON,
+        t.Var("x", 1, t.VarLinkage.STATIC),
+        t.Datasec("?.data", 4, [t.VarSecinfo(2, 0, 4)]),
     ],
     BtfFeature.FLOAT: [t.Float("float", 4)],
     BtfFeature.DECL_TAG: [
@@ -59,3 +65,32 @@ def has_btf_feature(feature: BtfFeature) -> bool:
 
 def missing_btf_features() -> frozenset[BtfFeature]:
     return frozenset(f for f in BtfFeature if not has_btf_feature(f))
+
+
+@functools.cache
+def has_btf() -> bool:
+    """The kernel loads BTF at all (libbpf's ``probe_kern_btf``: one INT)."""
+    try:
+        os.close(cmd.btf_load(codec.encode([_INT], codec.StringTable())))
+    except OSError:
+        return False
+    return True
+
+
+@functools.cache
+def has_named_kernel_btf() -> bool:
+    """BTF objects report their names, so vmlinux and each module's BTF can be found
+    by name (libbpf's ``probe_module_btf``; module BTF came in the same release)."""
+    try:
+        fd = cmd.btf_load(codec.encode([_INT], codec.StringTable()))
+    except OSError:
+        return False
+    name = ctypes.create_string_buffer(16)
+    info = a.BpfBtfInfo(name=ctypes.addressof(name), name_len=len(name))
+    try:
+        cmd.obj_info(fd, info)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return True

@@ -1,9 +1,10 @@
-"""What programs can do on the running kernel (helpers, hooks), probed when first
-asked and remembered, with the probes libbpf makes."""
+"""What programs can do on the running kernel (program types, helpers, hooks),
+probed when first asked and remembered, with the probes libbpf makes."""
 
 from __future__ import annotations
 
 import ctypes
+import errno
 import functools
 import os
 
@@ -12,57 +13,113 @@ from ..sys import attr as a, commands as cmd
 from ..uapi.bpf import AttachType, ProgFlag, ProgType
 
 BPF_FUNC_GET_ATTACH_COOKIE = 174
-_RETURN_ZERO = bytes([0xB7, 0, 0, 0, 0, 0, 0, 0]) + bytes([0x95]) + bytes(7)
-# What a type's probe program must say besides its type, as libbpf's probes say it.
-_PROBE_ATTACH_TYPES = {ProgType.NETFILTER: AttachType.NETFILTER}
-_PROBE_FLAGS = {ProgType.SYSCALL: ProgFlag.SLEEPABLE}
+BPF_FUNC_KTIME_GET_COARSE_NS = 160
+ENOTSUPP = 524  # the kernel's internal "not supported", seen by user space
+
+# r0 = 0; exit
+RETURN_ZERO = bytes([0xB7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0])
 
 
-def load_trivial(prog_type: ProgType) -> int:
-    """``r0 = 0; exit`` as a program of ``prog_type``; its fd (OSError if refused)."""
-    code = ctypes.create_string_buffer(_RETURN_ZERO, len(_RETURN_ZERO))
+def call_helper(helper: int) -> bytes:
+    """call ``helper``; exit"""
+    return bytes([0x85, 0, 0, 0]) + helper.to_bytes(4, "little") + RETURN_ZERO[8:]
+
+
+def load_probe_program(
+    prog_type: ProgType,
+    insns: bytes = RETURN_ZERO,
+    expected_attach_type: int = 0,
+    flags: int = 0,
+    attach_btf_id: int = 0,
+    log: ctypes.Array[ctypes.c_char] | None = None,
+) -> int:
+    """Load a tiny GPL program and return its fd (the caller closes it); OSError
+    when the kernel refuses it (then ``log`` holds the verifier's words)."""
+    code = ctypes.create_string_buffer(insns, len(insns))
     license_buf = ctypes.create_string_buffer(b"GPL")
     attr = a.ProgLoadAttr(
         prog_type=prog_type,
         insns=ctypes.addressof(code),
-        insn_cnt=len(_RETURN_ZERO) // 8,
+        insn_cnt=len(insns) // 8,
         license=ctypes.addressof(license_buf),
-        expected_attach_type=_PROBE_ATTACH_TYPES.get(prog_type, 0),
-        prog_flags=_PROBE_FLAGS.get(prog_type, 0),
+        expected_attach_type=expected_attach_type,
+        prog_flags=flags,
+        attach_btf_id=attach_btf_id,
     )
+    if log is not None:
+        attr.log_level, attr.log_size = 1, len(log)
+        attr.log_buf = ctypes.addressof(log)
     return cmd.prog_load(attr)
 
 
-@functools.cache
-def has_program_type(prog_type: ProgType) -> bool:
-    """The kernel loads programs of ``prog_type`` (for types whose programs need no
-    attach target: not tracing, lsm, ext or struct_ops)."""
+def _loads(
+    prog_type: ProgType,
+    insns: bytes = RETURN_ZERO,
+    expected_attach_type: int = 0,
+    flags: int = 0,
+) -> bool:
     try:
-        os.close(load_trivial(prog_type))
+        os.close(load_probe_program(prog_type, insns, expected_attach_type, flags))
     except OSError:
         return False
     return True
+
+
+# What libbpf's libbpf_probe_bpf_prog_type() sets for the types that need more
+# than a type to load.
+_PROBE_ATTACH_TYPES = {
+    ProgType.CGROUP_SOCK_ADDR: AttachType.CGROUP_INET4_CONNECT,
+    ProgType.CGROUP_SOCKOPT: AttachType.CGROUP_GETSOCKOPT,
+    ProgType.SK_LOOKUP: AttachType.SK_LOOKUP,
+    ProgType.LIRC_MODE2: AttachType.LIRC_MODE2,
+    ProgType.NETFILTER: AttachType.NETFILTER,
+    ProgType.TRACING: AttachType.TRACE_FENTRY,
+    ProgType.LSM: AttachType.MODIFY_RETURN,
+}
+_PROBE_FLAGS = {ProgType.SYSCALL: ProgFlag.SLEEPABLE}
+# Types that load only with a kernel function to attach to: libbpf gives them
+# BTF id 1 (never a function) and knows them by the error and the log.
+_REFUSAL_OF_KNOWN_TYPE = {
+    ProgType.TRACING: (errno.EINVAL, "attach_btf_id 1 is not a function"),
+    ProgType.LSM: (errno.EINVAL, "attach_btf_id 1 is not a function"),
+    ProgType.EXT: (errno.EINVAL, "Cannot replace kernel functions"),
+    ProgType.STRUCT_OPS: (ENOTSUPP, ""),
+}
+
+
+@functools.cache
+def has_prog_type(prog_type: ProgType) -> bool:
+    """The kernel knows this program type (libbpf's ``libbpf_probe_bpf_prog_type``)."""
+    attach_type = _PROBE_ATTACH_TYPES.get(prog_type, 0)
+    refusal = _REFUSAL_OF_KNOWN_TYPE.get(prog_type)
+    if refusal is None:
+        flags = _PROBE_FLAGS.get(prog_type, 0)
+        return _loads(prog_type, RETURN_ZERO, attach_type, flags)
+    log = ctypes.create_string_buffer(4096)
+    try:
+        os.close(
+            load_probe_program(
+                prog_type, expected_attach_type=attach_type, attach_btf_id=1, log=log
+            )
+        )
+    except OSError as exc:
+        code, message = refusal
+        return exc.errno == code and message.encode() in log.value
+    return False
 
 
 @functools.cache
 def has_bpf_cookie() -> bool:
     """``bpf_get_attach_cookie()`` exists (``LINUX_HAS_BPF_COOKIE``)."""
-    # call get_attach_cookie; exit
-    insns = bytes([0x85, 0, 0, 0]) + BPF_FUNC_GET_ATTACH_COOKIE.to_bytes(4, "little")
-    insns += bytes([0x95]) + bytes(7)
-    code = ctypes.create_string_buffer(insns, len(insns))
-    license_buf = ctypes.create_string_buffer(b"GPL")
-    attr = a.ProgLoadAttr(
-        prog_type=ProgType.KPROBE,
-        insns=ctypes.addressof(code),
-        insn_cnt=len(insns) // 8,
-        license=ctypes.addressof(license_buf),
-    )
-    try:
-        os.close(cmd.prog_load(attr))
-    except OSError:
-        return False
-    return True
+    return _loads(ProgType.KPROBE, call_helper(BPF_FUNC_GET_ATTACH_COOKIE))
+
+
+@functools.cache
+def has_memcg_accounting() -> bool:
+    """BPF memory is charged to the memory cgroup, not to RLIMIT_MEMLOCK (5.11):
+    libbpf's ``probe_memcg_account`` looks for a helper that came in the same
+    release, ``bpf_ktime_get_coarse_ns()``."""
+    return _loads(ProgType.SOCKET_FILTER, call_helper(BPF_FUNC_KTIME_GET_COARSE_NS))
 
 
 @functools.cache

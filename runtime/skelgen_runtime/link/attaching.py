@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from ..errors import AttachError, describe_errno, for_errno, privilege_hint
+from ..features.requirements import missing_link
 from ..kernel.probes import ProbeUnsupportedError
 from ..obj.spec import ProgramSpec
 from ..sys import commands as cmd
@@ -60,8 +61,14 @@ def attach_error(
 
 
 @contextmanager
-def attaching(program: AttachableProgram, kind: str, target: str) -> Iterator[None]:
-    """Turn an OSError from the kernel into an AttachError that says what failed."""
+def attaching(
+    program: AttachableProgram,
+    kind: str,
+    target: str,
+    attach_type: int | None = None,
+) -> Iterator[None]:
+    """Turn an OSError from the kernel into an AttachError that says what failed;
+    with the ``attach_type`` of a link, one the kernel lacks is named as such."""
     try:
         yield
     except ProbeUnsupportedError as exc:
@@ -72,6 +79,9 @@ def attaching(program: AttachableProgram, kind: str, target: str) -> Iterator[No
         raise attach_error(program, kind, target, str(exc), exc.errno or 0) from None
     except OSError as exc:
         code = exc.errno or 0
+        missing = None if attach_type is None else missing_link(attach_type, code)
+        if missing is not None:
+            raise attach_error(program, kind, target, missing, code) from None
         hint = privilege_hint(code) or _HINTS.get(code, "")
         raise attach_error(
             program, kind, target, f"{describe_errno(code)}{hint}", code
@@ -99,7 +109,7 @@ def link_create(
     tail: ctypes.Structure | None = None,
     link_class: type[Link] = Link,
 ) -> Link:
-    with attaching(program, kind, target):
+    with attaching(program, kind, target, attach_type):
         fd = cmd.link_create(program.fd, target_fd, attach_type, flags, tail)
     return link_class(fd, program.name, kind, target)
 

@@ -48,7 +48,7 @@ def attach_kprobe_multi(
     kernel with fprobes.  ``retprobe`` defaults to what the section says."""
     target = functions if isinstance(functions, str) else ",".join(functions)
     kind, attach_type, retprobe = multi_probe(program, target, "kprobe", retprobe)
-    with attaching(program, kind, target):
+    with attaching(program, kind, target, attach_type):
         names = (
             probes.kernel_functions(functions)
             if isinstance(functions, str)

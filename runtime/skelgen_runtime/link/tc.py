@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 
 from ..features.links import has_tcx_links
+from ..features.requirements import TCX
 from ..sys import attr as a
 from ..uapi.bpf import AttachType
 from .attaching import (
@@ -60,7 +61,7 @@ def attach_tcx(
                 kind,
                 str(interface),
                 "flags, relative_fd and expected_revision order tcx links, "
-                + ("not tc filters" if legacy else "which this kernel lacks (6.6+)"),
+                + ("not tc filters" if legacy else f"and {TCX.message()}"),
                 errno.EOPNOTSUPP,
             )
         ifindex = interface_index(program, kind, interface)

@@ -53,7 +53,7 @@ def attach_uprobe_multi(
     shown = functions if isinstance(functions, str) else ",".join(map(str, functions))
     target = f"{binary}:{shown}"
     kind, attach_type, retprobe = multi_probe(program, target, "uprobe", retprobe)
-    with attaching(program, kind, target):
+    with attaching(program, kind, target, attach_type):
         path = binaries.find_binary(binary)
         if isinstance(functions, str):
             offsets = [

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..btf.core import Relocator
 from ..btf.lazy import LazyBtf
-from ..btf.sanitize import sanitize
+from ..btf.sanitize import BtfFeature, sanitize
 from ..errors import (
     LoadError,
     MapError,
@@ -27,7 +27,18 @@ from ..errors import (
     for_errno,
     privilege_hint,
 )
-from ..features import btf as btf_features, programs as program_features
+from ..features import (
+    btf as btf_features,
+    maps as map_features,
+    programs as program_features,
+)
+from ..features.memlock import ensure_memlock
+from ..features.requirements import (
+    BTF,
+    NAMED_KERNEL_BTF,
+    missing_map_type,
+    missing_prog_type,
+)
 from ..kernel import btf as kernel_btf
 from ..kernel.cpus import possible_cpus
 from ..kernel.kconfig import kernel_version, resolve_kconfig
@@ -113,6 +124,7 @@ class Loader:
     def load(self) -> None:
         """Load everything; :meth:`unload` releases it all again (BTF fd included)."""
         try:
+            ensure_memlock()
             self._resolve_externs()
             self.btf_fd = self._load_btf()
             for m in self.maps.values():
@@ -149,7 +161,15 @@ class Loader:
 
     # -- BTF --------------------------------------------------------------------------
 
-    def _load_btf(self) -> int:
+    def _load_btf(self) -> int | None:
+        if not btf_features.has_btf():
+            # As libbpf: BTF is optional unless struct_ops need it.
+            if any(m.spec.type == MapType.STRUCT_OPS for m in self.maps.values()):
+                raise LoadError(
+                    f"struct_ops maps need the object's BTF: {BTF.message()}",
+                    errno=errno.EOPNOTSUPP,
+                )
+            return None
         blob = sanitize(self.spec.btf, btf_features.missing_btf_features()).encode()
         try:
             return cmd.btf_load(blob)
@@ -181,6 +201,8 @@ class Loader:
             if spec.datasec is not None
             else spec.name
         )
+        if self.btf_fd is None:
+            kwargs.update(btf_key_type_id=0, btf_value_type_id=0)
         inner_fd, own_inner = self._inner_map_fd(m)
         try:
             try:
@@ -198,7 +220,7 @@ class Loader:
                 kwargs.update(btf_key_type_id=0, btf_value_type_id=0)
                 fd = cmd.map_create(name=name, inner_map_fd=inner_fd, **kwargs)
         except OSError as exc:
-            raise _map_load_error(f"create map {spec.name}", exc) from None
+            raise _map_load_error(f"create map {spec.name}", exc, spec.type) from None
         finally:
             if own_inner:
                 os.close(inner_fd)
@@ -322,7 +344,7 @@ class Loader:
             key_id = value_id = 0
         if spec.datasec is not None:
             key_id = 0
-            if spec.name in self.memories:
+            if spec.name in self.memories and map_features.has_mmapable_arrays():
                 flags |= MapFlag.MMAPABLE
             if spec.datasec.readonly:
                 flags |= MapFlag.RDONLY_PROG
@@ -353,8 +375,10 @@ class Loader:
             cmd.map_update(m.fd, ctypes.addressof(key), ctypes.addressof(value))
             if datasec.readonly:
                 cmd.map_freeze(m.fd)
-            if memory is not None:
+            if memory is not None and map_features.has_mmapable_arrays():
                 memory.map_kernel(m.fd, readonly=datasec.readonly)
+            elif memory is not None:
+                memory.follow_map(m.fd, readonly=datasec.readonly)
         except OSError as exc:
             raise LoadError(
                 f"initialise {m.spec.name}: {describe_errno(exc.errno or 0)}",
@@ -392,7 +416,11 @@ class Loader:
             fd_array = (ctypes.c_int32 * len(self.ksyms.fd_array))(*self.ksyms.fd_array)
             attr.fd_array = ctypes.addressof(fd_array)
             keep_alive.append(fd_array)
-        if self.btf_fd is not None and linked.func_info:
+        if (
+            self.btf_fd is not None
+            and linked.func_info
+            and btf_features.has_btf_feature(BtfFeature.FUNC)
+        ):
             attr.prog_btf_fd = self.btf_fd
             self._set_ext_info(attr, linked, keep_alive)
         module_btf_fd = None
@@ -400,6 +428,16 @@ class Loader:
             module_btf_fd = self._set_attach_btf(program, attr)
         try:
             self._load_with_log(program, attr)
+        except LoadError as exc:
+            missing = missing_prog_type(spec.kind.prog_type, exc.errno or 0)
+            if missing is None:
+                raise
+            raise LoadError(
+                f"load program {program.name} ({program.section}): {missing}",
+                program=program.name,
+                log=exc.log,
+                errno=exc.errno or 0,
+            ) from None
         finally:
             if module_btf_fd is not None:
                 os.close(module_btf_fd)
@@ -633,6 +671,11 @@ class Loader:
 def kernel_btf_fd(name: str) -> int:
     """An fd of the kernel's BTF object ``name`` (``vmlinux`` or a module), found by
     walking the BTF ids as libbpf's load_module_btfs() does."""
+    if not btf_features.has_named_kernel_btf():
+        raise LoadError(
+            f"find the kernel BTF of {name}: {NAMED_KERNEL_BTF.message()}",
+            errno=errno.EOPNOTSUPP,
+        )
     btf_id = 0
     name_buf = ctypes.create_string_buffer(64)
     while True:
@@ -672,8 +715,11 @@ def _kernel_version() -> int:
     return version
 
 
-def _map_load_error(what: str, exc: OSError) -> LoadError:
+def _map_load_error(what: str, exc: OSError, map_type: int | None = None) -> LoadError:
     code = exc.errno or 0
+    missing = None if map_type is None else missing_map_type(map_type, code)
+    if missing is not None:
+        return LoadError(f"{what}: {missing}", errno=code)
     cls = for_errno(LoadError, code)
     return cls(f"{what}: {describe_errno(code)}{privilege_hint(code)}", errno=code)
 

@@ -6,15 +6,22 @@ libbpf does, so ctypes objects made earlier now read and write kernel memory wit
 no syscall.  Destroy puts private memory holding the last values back in place, so
 a stale reference reads old values instead of crashing.  The memory is unmapped
 when the last Python reference goes.
+
+A kernel without ``BPF_F_MMAPABLE`` (before 5.5) cannot map the array: the memory
+then stays a private copy, as libbpf keeps one, and :meth:`read` and :meth:`write`
+go through the map (lookup and update of its one element).  A skeleton refreshes
+the copy each time its section attribute is read and sends each field assignment
+(``skel.bss.x = 1``) to the kernel (see docs/kernels.md).
 """
 
 from __future__ import annotations
 
 import ctypes
 import weakref
+from collections.abc import Callable
 
-from ..errors import ObjectError, describe_errno
-from ..sys import syscall as sc
+from ..errors import MapError, ObjectError, describe_errno
+from ..sys import commands as cmd, syscall as sc
 from ..sys.syscall import PAGE_SIZE
 
 
@@ -53,14 +60,50 @@ class SectionMemory:
         )
         self.kernel_backed = False
         self.readonly = False
+        self._map_fd: int | None = None  # the map read and written through
+
+    @property
+    def map_backed(self) -> bool:
+        """A private copy kept in step with a map that cannot be mmap'd."""
+        return self._map_fd is not None
 
     def read(self) -> bytes:
+        self.refresh()
         return ctypes.string_at(self.address, self.size)
 
     def write(self, data: bytes) -> None:
         if len(data) > self.size:
             raise ValueError(f"{len(data)} bytes do not fit in {self.size}")
         ctypes.memmove(self.address, data, len(data))
+        self.flush()
+
+    def follow_map(self, map_fd: int, readonly: bool) -> None:
+        """Keep this copy and go through the map ``map_fd`` from now on (a kernel
+        that cannot mmap it)."""
+        self._map_fd = map_fd
+        self.readonly = readonly
+
+    def refresh(self) -> None:
+        """Copy the map's value over the private copy (a map-backed memory only)."""
+        if self._map_fd is not None:
+            self._element(cmd.map_lookup, "read")
+
+    def flush(self) -> None:
+        """Send the private copy to the map (a map-backed memory only)."""
+        if self._map_fd is not None:
+            self._element(cmd.map_update, "write")
+
+    def _element(self, operation: Callable[[int, int, int], None], what: str) -> None:
+        assert self._map_fd is not None
+        key = ctypes.c_uint32(0)
+        try:
+            operation(self._map_fd, ctypes.addressof(key), self.address)
+        except OSError as exc:
+            raise MapError(
+                f"{what} a global-data section through its map: "
+                f"{describe_errno(exc.errno or 0)}",
+                errno=exc.errno or 0,
+            ) from None
 
     def map_kernel(self, map_fd: int, readonly: bool) -> None:
         """Put the kernel map's memory at this address."""
@@ -77,7 +120,12 @@ class SectionMemory:
         self.readonly = readonly
 
     def unmap_kernel(self) -> None:
-        """Replace the kernel mapping by private memory with the same bytes."""
+        """Replace the kernel mapping by private memory with the same bytes (or, for
+        a map-backed memory, take the map's last value and stop following it)."""
+        if self._map_fd is not None:
+            self.refresh()
+            self._map_fd = None
+            return
         if not self.kernel_backed:
             return
         snapshot = self.read()

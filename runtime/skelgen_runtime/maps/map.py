@@ -28,6 +28,8 @@ from ..btf.btf import AbstractBtf
 from ..cdata.codec import Codec, FdCodec, PerCpuCodec, btf_scalar_ctype
 from ..closing import Closing
 from ..errors import MapError, describe_errno, for_errno, privilege_hint
+from ..features.memlock import ensure_memlock
+from ..features.requirements import missing_map_type
 from ..kernel.cpus import possible_cpus
 from ..obj.map_types import (
     FD_VALUE_TYPES,
@@ -388,6 +390,7 @@ class Map(Closing, Generic[K, V]):
         value_type: Any = None,
     ) -> Self:
         """A new map, owned by the returned object (closed with it)."""
+        ensure_memlock()
         try:
             fd = cmd.map_create(
                 map_type,
@@ -400,9 +403,11 @@ class Map(Closing, Generic[K, V]):
                 inner_map_fd=inner_map.fd if inner_map is not None else 0,
             )
         except OSError as exc:
-            raise _map_error(
-                f"create map {name or MapType(map_type).name}", exc
-            ) from None
+            what = f"create map {name or MapType(map_type).name}"
+            missing = missing_map_type(map_type, exc.errno or 0)
+            if missing is not None:
+                raise MapError(f"{what}: {missing}", errno=exc.errno or 0) from None
+            raise _map_error(what, exc) from None
         return cls._adopt(fd, key_type, value_type)
 
     @classmethod
