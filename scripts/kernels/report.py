@@ -43,6 +43,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("iterators", r"iterator"),
     ("test_run (XDP, syscall)", r"::test_test_run"),
     ("uprobe, uretprobe, uprobe.multi", r"^test_attach_uprobe::"),
+    ("module BTF: fentry, fexit, kprobe on a module function", r"::test_module_"),
     ("XDP", r"^test_attach_net::test_xdp"),
     ("tc, tcx, socket filter", r"^test_attach_net::test_(tcx|legacy_tc|socket_filter)"),
     (

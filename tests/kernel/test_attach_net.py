@@ -24,11 +24,14 @@ from attach_support import (
     udp_socket,
     veth_pair,
     wait_for,
+    write_global,
 )
 from conftest import open_fds, require
 from skelgen_runtime import AttachError, BPFObject, LoadError
+from skelgen_runtime.errors import LoadPermissionError
 from skelgen_runtime.features import links as link_features
 from skelgen_runtime.features.programs import has_prog_type
+from skelgen_runtime.kernel import btf as kernel_btf
 from skelgen_runtime.link.xdp import XDP_FLAGS_SKB_MODE
 from skelgen_runtime.uapi.bpf import AttachType, ProgType
 
@@ -361,6 +364,52 @@ def test_netkit_needs_a_netkit_device(net_obj: BPFObject, pair: VethPair) -> Non
     assert open_fds() == before
     with pytest.raises(AttachError, match="only netkit/primary and netkit/peer"):
         pair.b.call(net_obj.programs["tcx_mark"].attach_netkit, "vb")
+
+
+MODULE_PAYLOAD = b"M" * 333
+MODULE_FRAME_LEN = 14 + 20 + 8 + len(MODULE_PAYLOAD)  # Ethernet, IPv4, UDP, payload
+MODULE_HOOKS = {
+    "on_veth_xmit": ("fentry", "fentry_count"),
+    "after_veth_xmit": ("fexit", "fexit_count"),
+    "kprobe_veth_xmit": ("kprobe", "kprobe_count"),
+}
+
+
+@pytest.mark.parametrize("program", sorted(MODULE_HOOKS))
+def test_module_function_hooks_count_frames(
+    build_bpf: Callable[[str], Path], pair: VethPair, traffic: Traffic, program: str
+) -> None:
+    """veth_xmit() is a function of the veth module: fentry and fexit find it in the
+    module's BTF (by name, and as ``veth:veth_xmit``), a kprobe by name."""
+    if "veth" not in kernel_btf.module_btf_names():
+        pytest.skip("veth has no module BTF here (built in, or modules without BTF)")
+    kind, counter = MODULE_HOOKS[program]
+    with BPFObject.open(build_bpf("attach_module")) as obj:
+        for prog in obj.programs.values():
+            prog.autoload = prog.name == program
+        write_global(obj, "frame_len", MODULE_FRAME_LEN)
+        write_global(obj, "ifindex", pair.a.call(socket.if_nametoindex, "va"))
+        try:
+            obj.load()
+        except LoadPermissionError as exc:
+            assert kind != "kprobe" and exc.errno == errno.EPERM
+            pytest.skip(f"this kernel refuses {kind} programs: {exc}")
+        try:
+            link = obj.programs[program].attach()
+        except AttachError as exc:
+            assert kind == "kprobe" and exc.errno == errno.EOPNOTSUPP
+            assert "no kprobe support" in str(exc)
+            pytest.skip(f"this kernel has no kprobes: {exc}")
+        assert link.kind == kind
+        traffic.send(3, MODULE_PAYLOAD)
+        assert len(traffic.received()) == 3
+        seen = read_global(obj, counter)
+        # fexit counts every frame va sent (ARP too), the others those of one length
+        assert seen >= 3 if kind == "fexit" else seen == 3
+        link.detach()
+        traffic.send(1, MODULE_PAYLOAD)
+        assert len(traffic.received()) == 1
+        assert read_global(obj, counter) == seen
 
 
 CHILD = f"""
