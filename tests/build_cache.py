@@ -296,8 +296,31 @@ def build_all(cache: BuildCache) -> list[Path]:
     return built
 
 
+def copy_test_objects(cache: BuildCache, out_dir: Path) -> list[Path]:
+    """Each BPF object of ``tests/bpf``, compiled as the tests compile it, copied
+    to ``out_dir/<name>.bpf.o`` (the fuzzer's seeds); other objects there go."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("*.o"):
+        stale.unlink()
+    copies = []
+    for source in sorted(BPF_SOURCES.glob("*.bpf.c")):
+        copy = out_dir / cache.bpf_object(source).name
+        shutil.copyfile(cache.bpf_object(source), copy)
+        copies.append(copy)
+    return copies
+
+
+USAGE = f"""usage: {sys.argv[0]} CACHE_DIR               build what the kernel tests need
+       {sys.argv[0]} CACHE_DIR --objects-to DIR  copy the tests/bpf objects to DIR"""
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit(f"usage: {sys.argv[0]} CACHE_DIR  (build what the kernel tests need)")
-    for path in build_all(BuildCache(Path(sys.argv[1]).resolve())):
-        print(path)
+    arguments = sys.argv[1:]
+    if len(arguments) == 1:
+        for path in build_all(BuildCache(Path(arguments[0]).resolve())):
+            print(path)
+    elif len(arguments) == 3 and arguments[1] == "--objects-to":
+        cache = BuildCache(Path(arguments[0]).resolve())
+        for path in copy_test_objects(cache, Path(arguments[2])):
+            print(path)
+    else:
+        sys.exit(USAGE)

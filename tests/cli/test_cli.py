@@ -173,6 +173,23 @@ def test_an_output_that_is_not_a_regular_file_is_written_not_replaced(
     assert b"class GlobalsBpf(Skeleton)" in received[0]
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o002, 0o077])
+def test_the_output_honours_the_umask(
+    globals_obj: Path, tmp_path: Path, umask: int
+) -> None:
+    out = tmp_path / "globals_skel.py"
+    proc = subprocess.run(
+        [sys.executable, "-m", "skelgen", str(globals_obj), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: os.umask(umask),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary left
+
+
 def test_module_runs_with_python_m(globals_obj: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "skelgen", "--version"],
