@@ -44,7 +44,7 @@ def run(
 
 class Running:
     """An example that runs until Ctrl-C: started on enter, interrupted on exit
-    (killed if SIGINT does not end it within 10 s)."""
+    (killed if SIGINT does not end it within 30 s: VMs under TCG are slow)."""
 
     def __init__(self, name: str, skel_dir: Path, *args: str) -> None:
         self.args = command(name, skel_dir, *args)
@@ -102,7 +102,7 @@ class Running:
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGINT)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()

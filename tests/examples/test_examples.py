@@ -128,7 +128,7 @@ def test_kprobe(skel_dir: SkelDir, scratch_file: Path) -> None:
         app.wait_for("^Tracing ")
         scratch_file.unlink()
         app.wait_for(
-            rf"^pid {os.getpid()} +do_unlinkat {re.escape(scratch_file.name)}$"
+            rf"^pid {os.getpid()} +do_unlinkat {re.escape(str(scratch_file))}$"
         )
         app.wait_for(rf"^pid {os.getpid()} +do_unlinkat returned 0$")
         assert app.stop() == 0, app.stderr
@@ -146,7 +146,7 @@ def test_fentry(skel_dir: SkelDir, scratch_file: Path) -> None:
             return
         app.wait_for("^Tracing ")
         scratch_file.unlink()
-        name = re.escape(scratch_file.name)
+        name = re.escape(str(scratch_file))  # the path unlink() was given
         app.wait_for(rf"^fentry pid {os.getpid()} +do_unlinkat {name}$")
         app.wait_for(rf"^fexit  pid {os.getpid()} +do_unlinkat {name} = 0$")
         assert app.stop() == 0, app.stderr
