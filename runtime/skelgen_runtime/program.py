@@ -310,10 +310,17 @@ class Program:
         flags: int = 0,
         relative_fd: int = 0,
         expected_revision: int = 0,
+        legacy: bool = False,
     ) -> Link:
         return self._own(
             attach_tcx(
-                self, interface, direction, flags, relative_fd, expected_revision
+                self,
+                interface,
+                direction,
+                flags,
+                relative_fd,
+                expected_revision,
+                legacy,
             )
         )
 

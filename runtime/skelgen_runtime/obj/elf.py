@@ -389,6 +389,9 @@ class _Reader:
         opcode = function.insns[insn * INSN_SIZE]
         src_reg = function.insns[insn * INSN_SIZE + 1] >> 4
         where = f"{function.name!r}+{insn}"
+        if opcode == _OPCODE_LD_IMM64 and (insn + 2) * INSN_SIZE > len(function.insns):
+            # its immediate's high half (a data offset) is the next instruction
+            raise ObjectError(f"{where}: 64-bit load without its second instruction")
         if sym.shndx is None:
             if opcode == _OPCODE_CALL:
                 return Relocation(insn, RelocKind.EXTERN_CALL, sym.name, "", 0)
