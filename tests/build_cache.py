@@ -281,7 +281,9 @@ def build_all(cache: BuildCache) -> list[Path]:
     test program of ``tests/kernel``, the libbpf harness."""
     bpf = [*BPF_SOURCES.glob("*.bpf.c"), *EXAMPLES.glob("*/*.bpf.c")]
     built = [cache.bpf_object(source) for source in sorted(bpf)]
-    built += [cache.skeleton(obj) for obj in built]
+    # An application linked with libraries calls into them: no skeleton of its own.
+    link_inputs = {f"{app}.bpf.o" for app in LINKED_OBJECTS}
+    built += [cache.skeleton(obj) for obj in built if obj.name not in link_inputs]
     built += [cache.example_skeleton(name) for name in example_names()]
     for app, libs in LINKED_OBJECTS.items():
         objects = [cache.bpf_object(bpf_source(n)) for n in (app, *libs)]
