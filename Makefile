@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 CLANG ?= clang-19
 BUILD := build
 
-.PHONY: setup demo test test-kernels test-kernels-smoke lint bench fuzz clean
+.PHONY: setup demo test test-kernels test-kernels-smoke lint docs bench fuzz clean
 
 setup:
 	@scripts/setup.sh
@@ -42,6 +42,10 @@ lint: setup
 	$(VENV)/bin/ruff check runtime skelgen tests examples fuzz scripts
 	$(VENV)/bin/black --check runtime skelgen tests examples fuzz scripts
 
+# docs/api.md from the runtime's docstrings (a test checks it is up to date).
+docs: setup
+	$(PY) scripts/api_doc.py -o docs/api.md
+
 bench: setup
 	$(PY) bench/run.py
 
@@ -51,6 +55,8 @@ FUZZ_SEED ?= 1
 FUZZ_COUNT ?= 100000
 FUZZ_JOBS ?= 2
 FUZZ_FIRST ?= 0
+# Seeds are built exactly as the suite builds its test objects (tests/build_cache.py).
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(shell gcc -print-multiarch)
 FUZZ_SEEDS := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/fuzz/seeds/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 
 $(BUILD)/fuzz/include/vmlinux.h: | setup

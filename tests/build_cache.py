@@ -30,9 +30,11 @@ import libbpf_oracle  # noqa: E402
 
 BPF_SOURCES = TESTS / "bpf"
 C_FLAGS = ("-g", "-O2")
-# Test programs that tests also build with extra flags (a non-PIE USDT target).
+# Test programs that tests build with extra flags (a non-PIE USDT target, a stack
+# the kernel can walk).
 C_PROGRAM_VARIANTS: dict[str, list[tuple[str, ...]]] = {
     "usdt_target.c": [(), ("-no-pie", "-fno-pie")],
+    "symbols_target.c": [("-fno-omit-frame-pointer",)],
 }
 
 

@@ -36,6 +36,7 @@ KERNEL_FACING = (
     "load",
     "bpf_object",
     "skeleton",
+    "symbols",
 )
 
 

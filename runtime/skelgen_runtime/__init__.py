@@ -49,6 +49,14 @@ _EXPORTS: dict[str, str] = {
     "EventPoller": ".events.poller",
     "print_log2_hist": ".maps.histogram",
     "print_linear_hist": ".maps.histogram",
+    # symbols and bpf_printk output
+    "ksym": ".symbols.kallsyms",
+    "KernelSymbols": ".symbols.kallsyms",
+    "sym": ".symbols.user",
+    "UserSymbols": ".symbols.user",
+    "Symbol": ".symbols.table",
+    "TracePipe": ".symbols.trace_pipe",
+    "TraceEvent": ".symbols.trace_pipe",
     # C data: what generated classes build on
     "Struct": ".cdata.types",
     "Union": ".cdata.types",
@@ -71,6 +79,8 @@ _EXPORTS: dict[str, str] = {
     "LoadPermissionError": ".errors",
     "AttachPermissionError": ".errors",
     "MapPermissionError": ".errors",
+    "SymbolError": ".errors",
+    "TracePipeError": ".errors",
     "FrozenError": ".cdata.types",
 }
 
@@ -112,6 +122,8 @@ if TYPE_CHECKING:  # what type checkers see; tests check it matches _EXPORTS
         MapError as MapError,
         MapPermissionError as MapPermissionError,
         ObjectError as ObjectError,
+        SymbolError as SymbolError,
+        TracePipeError as TracePipeError,
     )
     from .events.poller import EventPoller as EventPoller
     from .link.link import IterLink as IterLink, Link as Link
@@ -147,6 +159,10 @@ if TYPE_CHECKING:  # what type checkers see; tests check it matches _EXPORTS
         ProgramNamespace as ProgramNamespace,
         Skeleton as Skeleton,
     )
+    from .symbols.kallsyms import KernelSymbols as KernelSymbols, ksym as ksym
+    from .symbols.table import Symbol as Symbol
+    from .symbols.trace_pipe import TraceEvent as TraceEvent, TracePipe as TracePipe
+    from .symbols.user import UserSymbols as UserSymbols, sym as sym
     from .uapi.bpf import (
         AttachType as AttachType,
         MapType as MapType,

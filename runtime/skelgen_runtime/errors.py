@@ -54,6 +54,15 @@ class MapError(BPFError):
         self.errno: int | None = errno
 
 
+class SymbolError(BPFError):
+    """Addresses cannot be turned into names: kallsyms unreadable or hiding its
+    addresses, a process whose memory map is gone."""
+
+
+class TracePipeError(BPFError):
+    """tracefs's ``trace_pipe`` cannot be read (tracefs not mounted, no permission)."""
+
+
 class BPFPermissionError(BPFError, PermissionError):
     """The kernel answered EPERM or EACCES for lack of privilege."""
 

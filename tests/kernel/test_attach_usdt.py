@@ -362,6 +362,7 @@ def has_probe(binary: str, provider: str, name: str) -> bool:
 GC_SCRIPT = """\
 import gc, sys
 gc.disable()
+print("ready", flush=True)
 sys.stdin.readline()
 for _ in range(5):
     cycle = []
@@ -383,6 +384,8 @@ def test_python_gc_probes_auto_attached(build_bpf: Callable[[str], Path]) -> Non
     )
     assert proc.stdin is not None and proc.stdout is not None
     try:
+        # attach only once start-up's own collections are over
+        assert proc.stdout.readline() == "ready\n"
         with loaded(build_bpf("usdt_probes"), target_tgid=proc.pid) as obj:
             links = obj.attach()
             # only the programs whose section names a probe
