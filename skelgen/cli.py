@@ -62,6 +62,12 @@ def _add_generator_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--all-types", action="store_true", help="emit every named type of the object"
     )
+    parser.add_argument(
+        "--subskeleton",
+        action="store_true",
+        help="generate a subskeleton: typed access to this BPF library's globals, maps"
+        " and programs inside an object linked with it (nothing embedded)",
+    )
 
 
 def _btf_option(parser: argparse.ArgumentParser) -> None:
@@ -134,6 +140,7 @@ def _settings(args: argparse.Namespace) -> ModuleSettings:
         types=args.type,
         all_types=args.all_types,
         event_types=event_types,
+        subskeleton=args.subskeleton,
     )
 
 

@@ -356,3 +356,24 @@ def test_event_type_option_types_a_perf_buffer(
         events = skel.maps.events.drain()
     assert isinstance(events[0], typed_perf_skel.event)
     assert [(e.seq, e.value) for e in events] == [(0, 0), (1, 3), (2, 6)]
+
+
+def test_subskeleton_binds_by_name_and_embeds_nothing(
+    build_bpf: Callable[[str], Path], tmp_path: Path
+) -> None:
+    lib = build_bpf("subskel_lib")
+    out = tmp_path / "lib_subskel.py"
+    proc = skelgen("--subskeleton", lib, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert "_object_data_" not in text and "Typed subskeleton of" in text
+    module = import_file(out, "cli_lib_subskel")
+    cls = module.SubskelLibBpf
+    assert cls._datasecs_["bss"][0] == ".bss"
+    assert cls._datasecs_["bss"][2] == {"lib_counter": "lib_counter"}
+    # The library alone is an object linked with itself: every name is found.
+    with BPFObject.open(lib) as obj:
+        sub = cls(obj)
+        sub.data.lib_step = 9
+        assert obj.datasec(".data").read() == (9).to_bytes(4, "little")
+        assert sub.progs.lib_reset is obj.programs["lib_reset"]
