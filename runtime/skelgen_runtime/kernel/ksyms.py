@@ -15,6 +15,7 @@ find dead); an unresolved strong one is an error.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -107,7 +108,11 @@ def resolve_ksyms(
                 resolved.add(ext.name)
         for ext in ksyms:
             if ext.name not in resolved and not ext.weak:
-                raise LoadError(f"extern (ksym) {ext.name!r} is not resolved")
+                where = "the kernel's BTF" if ext.type_id else "/proc/kallsyms"
+                raise LoadError(  # libbpf's ESRCH
+                    f"extern (ksym) {ext.name!r} is not resolved: not in {where}",
+                    errno=errno.ESRCH,
+                )
     except BaseException:
         for fd in result.module_fds.values():
             os.close(fd)
