@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self, TypedDict, Unpack
 
 from .bpf_object import BPFObject, KconfigValue
-from .cdata.types import freeze
+from .cdata.types import freeze, write_through
 from .closing import Closing
 from .errors import BPFError, ObjectError
 from .link.link import Link
@@ -206,7 +206,7 @@ class Skeleton(Closing):
             if memory.map_backed:
                 # No mmap on this kernel: each read of the attribute refreshes the
                 # copy (__getattr__), each field assignment goes to the map.
-                object.__setattr__(view, "_after_write_", memory.flush)
+                write_through(view)
                 self._map_backed_views[attr] = view
                 object.__delattr__(self, attr)
 

@@ -43,7 +43,7 @@ from ..kernel import btf as kernel_btf
 from ..kernel.cpus import possible_cpus
 from ..kernel.kconfig import kernel_version, resolve_kconfig
 from ..kernel.ksyms import Ksyms, read_kallsyms, resolve_ksyms
-from ..maps.info import read_map_info
+from ..maps.info import open_pinned_map, read_map_info
 from ..maps.map import Map
 from ..obj.linker import (
     LinkedProgram,
@@ -58,7 +58,7 @@ from ..obj.sections import SecFlag
 from ..obj.spec import ExternKind, MapSpec, ObjectSpec, Relocation, RelocKind
 from ..program import Program
 from ..sys import attr as a, commands as cmd
-from ..sys.syscall import PAGE_SIZE
+from ..sys.syscall import BPF_FS_MAGIC, PAGE_SIZE, filesystem_type
 from ..uapi.bpf import (
     PSEUDO_BTF_ID,
     PSEUDO_KFUNC_CALL,
@@ -120,6 +120,7 @@ class Loader:
         }
         self._reused: set[str] = set()  # maps taken over from a pin
         self._pinned_here: list[Map[Any, Any]] = []  # unpinned again if load fails
+        self._created_dirs: list[str] = []  # for pins; removed again if load fails
 
     def load(self) -> None:
         """Load everything; :meth:`unload` releases it all again (BTF fd included)."""
@@ -139,6 +140,9 @@ class Loader:
             for m in self._pinned_here:  # as libbpf: a failed load leaves no pins
                 with contextlib.suppress(MapError):
                     m.unpin()
+            for path in reversed(self._created_dirs):  # nor directories
+                with contextlib.suppress(OSError):
+                    os.rmdir(path)
             self.unload()
             raise
         finally:
@@ -235,13 +239,15 @@ class Loader:
         path = m.pin_path
         assert path is not None
         try:
-            fd = cmd.obj_get(path)
+            fd = open_pinned_map(path)
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 return False
             raise _map_load_error(
                 f"map {m.name}: open the map pinned at {path}", exc
             ) from None
+        except MapError as exc:
+            raise LoadError(f"map {m.name}: cannot reuse the pin: {exc}") from None
         try:
             info = read_map_info(fd)
         except OSError as exc:
@@ -296,7 +302,8 @@ class Loader:
         self, types: frozenset[MapType], targets: Mapping[str, Any]
     ) -> None:
         """Put the maps (or programs) that ``.values = { ... }`` names in their
-        slots of maps of these types; programs not loaded are left out."""
+        slots of maps of these types.  A slot naming a program that is not loaded
+        (autoload off) fails the load, as in libbpf (``init_prog_array_slots``)."""
         for m in self.maps.values():
             if m.spec.type not in types or m.name in self._reused:
                 continue
@@ -305,7 +312,11 @@ class Loader:
                 if target is None:
                     raise LoadError(f"map {m.name}: slot {index}: no {target_name!r}")
                 if not target.loaded:
-                    continue
+                    raise LoadError(
+                        f"map {m.name}: slot {index} holds {target_name}, which is "
+                        "not loaded (autoload is off): load it, or leave the slot "
+                        "empty in .values"
+                    )
                 key, value = ctypes.c_uint32(index), ctypes.c_uint32(target.fd)
                 try:
                     cmd.map_update(m.fd, ctypes.addressof(key), ctypes.addressof(value))
@@ -318,12 +329,42 @@ class Loader:
         for m in self.maps.values():
             if m.pin_path is None or m.pinned:
                 continue
-            os.makedirs(os.path.dirname(m.pin_path), exist_ok=True)
+            self._make_pin_directory(m, os.path.dirname(m.pin_path))
             try:
                 m.pin()
             except MapError as exc:
                 raise LoadError(str(exc), errno=exc.errno or 0) from None
             self._pinned_here.append(m)
+
+    def _make_pin_directory(self, m: Map[Any, Any], directory: str) -> None:
+        """Create ``directory`` (and its parents) for a pin, inside bpffs only;
+        what is created here goes again if the load fails."""
+        missing: list[str] = []
+        existing = os.path.abspath(directory)
+        while not os.path.isdir(existing):
+            missing.append(existing)
+            existing = os.path.dirname(existing)
+        try:
+            on_bpffs = filesystem_type(existing) == BPF_FS_MAGIC
+        except OSError as exc:
+            raise LoadError(
+                f"map {m.name}: pin directory {directory}: "
+                f"{describe_errno(exc.errno or 0)}"
+            ) from None
+        if not on_bpffs:
+            raise LoadError(
+                f"map {m.name}: cannot pin at {m.pin_path}: {existing} is not on bpffs "
+                "(pin_root must be in a bpf filesystem, as /sys/fs/bpf)"
+            )
+        for path in reversed(missing):
+            try:
+                os.mkdir(path)
+            except OSError as exc:
+                raise LoadError(
+                    f"map {m.name}: create pin directory {path}: "
+                    f"{describe_errno(exc.errno or 0)}"
+                ) from None
+            self._created_dirs.append(path)
 
     def _map_attributes(self, spec: MapSpec) -> dict[str, int]:
         key_size, value_size, max_entries = (
@@ -336,7 +377,7 @@ class Loader:
         if spec.type == MapType.RINGBUF or spec.type == MapType.USER_RINGBUF:
             # Events may be typed in BTF for the generator, but the kernel wants none.
             key_size = value_size = key_id = value_id = 0
-            max_entries = _ringbuf_size(max_entries)
+            max_entries = _ringbuf_size(spec)
         elif spec.type == MapType.PERF_EVENT_ARRAY:
             key_size = key_size or 4
             value_size = value_size or 4
@@ -724,10 +765,21 @@ def _map_load_error(what: str, exc: OSError, map_type: int | None = None) -> Loa
     return cls(f"{what}: {describe_errno(code)}{privilege_hint(code)}", errno=code)
 
 
-def _ringbuf_size(size: int) -> int:
-    """The kernel wants a power-of-two multiple of the page size."""
-    size = max(size, PAGE_SIZE)
-    return 1 << (size - 1).bit_length()
+def _ringbuf_size(spec: MapSpec) -> int:
+    """The kernel wants a power-of-two multiple of the page size: the smallest one
+    above the declared size, as libbpf's ``adjust_ringbuf_sz``.  No size at all is
+    an error there too (the kernel refuses 0)."""
+    size = spec.max_entries
+    if size == 0:
+        raise LoadError(
+            f"map {spec.name}: a ring buffer needs a size: declare "
+            "__uint(max_entries, N) (a power-of-2 multiple of the page size) or "
+            "call set_max_entries() before load"
+        )
+    if size % PAGE_SIZE == 0 and (size // PAGE_SIZE).bit_count() == 1:
+        return size
+    adjusted = PAGE_SIZE << (size // PAGE_SIZE).bit_length()
+    return adjusted if adjusted <= 0xFFFFFFFF else size  # the kernel refuses it
 
 
 def _prog_flags(flags: SecFlag) -> int:

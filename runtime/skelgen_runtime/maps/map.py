@@ -27,7 +27,13 @@ from typing import Any, ClassVar, Generic, NoReturn, Self, TypeVar, overload
 from ..btf.btf import AbstractBtf
 from ..cdata.codec import Codec, FdCodec, PerCpuCodec, btf_scalar_ctype
 from ..closing import Closing
-from ..errors import MapError, describe_errno, for_errno, privilege_hint
+from ..errors import (
+    MapError,
+    ObjectError,
+    describe_errno,
+    for_errno,
+    privilege_hint,
+)
 from ..features.memlock import ensure_memlock
 from ..features.requirements import missing_map_type
 from ..kernel.cpus import possible_cpus
@@ -42,7 +48,7 @@ from ..obj.spec import MapSpec
 from ..sys import commands as cmd
 from ..uapi.bpf import Cmd, MapType, UpdateFlag
 from . import batch as map_batch, histogram
-from .info import MapInfo, btf_scalar_types, read_map_info
+from .info import MapInfo, btf_scalar_types, open_pinned_map, read_map_info
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -56,12 +62,19 @@ _ERROR_HINTS = {
 
 
 def pin_path_for(spec: MapSpec, pin_root: str) -> str | None:
-    """Where ``__uint(pinning, LIBBPF_PIN_BY_NAME)`` pins a map, as libbpf does."""
+    """Where ``__uint(pinning, LIBBPF_PIN_BY_NAME)`` pins a map: ``pin_root/name``,
+    as libbpf does, with its periods made ``_`` (bpffs refuses them; libbpf's
+    ``bpf_object__pin_maps`` does the same).  A name that would leave ``pin_root``
+    (a ``/`` in it) is refused."""
     if spec.pinning == 0:
         return None
     if spec.pinning != PIN_BY_NAME:
-        raise MapError(f"map {spec.name}: unknown pinning value {spec.pinning}")
-    return os.path.join(pin_root, spec.name)
+        raise MapError(f"map {spec.name!r}: unknown pinning value {spec.pinning}")
+    if not spec.name or "/" in spec.name or "\0" in spec.name:
+        raise ObjectError(
+            f"map {spec.name!r}: pinned by name, but its name is no file name"
+        )
+    return os.path.join(pin_root, spec.name.replace(".", "_"))
 
 
 class _ElemOps:
@@ -416,7 +429,7 @@ class Map(Closing, Generic[K, V]):
     ) -> Self:
         """Open the map pinned at ``path`` in bpffs."""
         try:
-            fd = cmd.obj_get(path)
+            fd = open_pinned_map(path)
         except OSError as exc:
             raise _map_error(f"open pinned map {path}", exc) from None
         return cls._adopt(fd, key_type, value_type, pin_path=path)

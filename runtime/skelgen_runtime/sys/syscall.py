@@ -166,3 +166,15 @@ def mmap(
 def munmap(addr: int, length: int) -> None:
     if _munmap(addr, length) < 0:
         _raise_errno("munmap")
+
+
+BPF_FS_MAGIC = 0xCAFE4A11
+
+
+def filesystem_type(path: str) -> int:
+    """``statfs(path).f_type``: the magic number of the filesystem ``path`` is on
+    (Python's ``os.statvfs`` has no such field)."""
+    buffer = ctypes.create_string_buffer(256)  # struct statfs: 120 bytes on 64-bit
+    if _libc.statfs(os.fsencode(path), buffer) < 0:
+        _raise_errno(f"statfs {path}")
+    return ctypes.c_long.from_buffer(buffer).value & 0xFFFFFFFF
