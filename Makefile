@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 CLANG ?= clang-19
 BUILD := build
 
-.PHONY: setup demo test test-kernels test-kernels-smoke lint docs bench fuzz clean
+.PHONY: setup demo test test-kernels test-kernels-smoke lint docs bench bench-docs fuzz clean
 
 setup:
 	@scripts/setup.sh
@@ -15,6 +15,12 @@ $(BUILD)/minimal/minimal_skel.py: examples/minimal/minimal.bpf.c | setup
 
 demo: setup $(BUILD)/minimal/minimal_skel.py
 	PYTHONPATH=$(BUILD)/minimal $(PY) examples/minimal/app.py
+
+# One example of examples/ (examples/README.md), compiled by skelgen compile and run:
+#   make example-execsnoop        make example-runqlat ARGS="1 5"
+ARGS ?=
+example-%: setup
+	$(PY) examples/run.py $* $(ARGS)
 
 test: setup
 	$(VENV)/bin/pytest -q
@@ -46,8 +52,13 @@ lint: setup
 docs: setup
 	$(PY) scripts/api_doc.py -o docs/api.md
 
+# Results go to build/bench/results.md; bench-docs also rewrites docs/benchmarks.md
+# and the README's table.  Both exit 0 whenever they ran, whatever the ratios.
 bench: setup
 	$(PY) bench/run.py
+
+bench-docs: setup
+	$(PY) bench/run.py --docs
 
 # Fuzzing (not part of `make test`; a short run of it is): mutants of the test
 # objects through skelgen, an import of its output, BPFObject.open and load().

@@ -323,13 +323,21 @@ class _ModuleWriter:
         ]
         lines += ["    }", f"    _namespaces_ = ({skel}Maps, {skel}Progs, {skel}Links)"]
         if self.options.embed:
-            text = embed.encode(embed.strip_debug(self.elf))
+            stripped = embed.strip_debug(self.elf)
+            text = embed.encode(stripped)
             chunks = [
                 text[i : i + _EMBED_LINE] for i in range(0, len(text), _EMBED_LINE)
             ]
             lines.append("    _object_data_ = (")
             lines += [f'        b"{c}"' for c in chunks]
             lines.append("    )")
+            packed = embed.packed_spec(stripped, self.spec.name)
+            if packed is not None:
+                lines.append("    _object_spec_ = (")
+                lines += [
+                    f"        {c}" for c in embed.bytes_literals(packed, _EMBED_LINE)
+                ]
+                lines.append("    )")
         else:
             lines.append(f"    _object_sha256_ = {self.digest!r}")
             if self.options.object_path is not None:

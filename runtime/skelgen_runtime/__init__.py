@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "Link": ".link.link",
     "IterLink": ".link.link",
     "UsdtLink": ".link.usdt",
+    "PerfSamplingLink": ".link.perf_event",
     # maps
     "Map": ".maps",
     "MapItems": ".maps",
@@ -127,6 +128,7 @@ if TYPE_CHECKING:  # what type checkers see; tests check it matches _EXPORTS
     )
     from .events.poller import EventPoller as EventPoller
     from .link.link import IterLink as IterLink, Link as Link
+    from .link.perf_event import PerfSamplingLink as PerfSamplingLink
     from .link.usdt import UsdtLink as UsdtLink
     from .maps import (
         ArrayMap as ArrayMap,

@@ -23,7 +23,6 @@ from .load.loader import Loader
 from .load.memory import SectionMemory
 from .maps import Map
 from .maps.map import pin_path_for
-from .obj.elf import read_object, read_object_file
 from .obj.spec import ObjectSpec
 from .program import Program
 
@@ -98,6 +97,8 @@ class BPFObject(Closing):
         kconfig: Mapping[str, KconfigValue] | None = None,
     ) -> BPFObject:
         """Read an object file; ``name`` defaults to the file name without ``.o``."""
+        from .obj.elf import read_object_file  # the ELF reader: not for packed specs
+
         return cls(
             read_object_file(Path(path), name),
             pin_root=pin_root,
@@ -116,6 +117,8 @@ class BPFObject(Closing):
         kconfig: Mapping[str, KconfigValue] | None = None,
     ) -> BPFObject:
         """Read an object held in memory (what a skeleton embeds)."""
+        from .obj.elf import read_object
+
         return cls(
             read_object(data, name, origin=name),
             pin_root=pin_root,

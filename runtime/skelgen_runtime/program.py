@@ -18,7 +18,12 @@ from .link.kprobe import attach_kprobe, attach_kprobe_multi, attach_ksyscall
 from .link.link import IterLink, Link
 from .link.netfilter import attach_netfilter
 from .link.netns import attach_netns
-from .link.perf_event import attach_perf_event, attach_tracepoint
+from .link.perf_event import (
+    PerfSamplingLink,
+    attach_perf_event,
+    attach_perf_sampling,
+    attach_tracepoint,
+)
 from .link.socket import attach_socket
 from .link.sockmap import attach_sockmap
 from .link.tc import attach_netkit, attach_tcx
@@ -256,6 +261,14 @@ class Program:
     def attach_perf_event(self, perf_fd: int) -> Link:
         """Attach to an open perf event; the link then owns ``perf_fd``."""
         return self._own(attach_perf_event(self, perf_fd))
+
+    def attach_perf_sampling(
+        self, freq: int = 0, cpu: int | None = None, *, period: int = 0
+    ) -> PerfSamplingLink:
+        """Sample ``freq`` times a second of CPU time (or every ``period`` ns), on CPU
+        ``cpu`` or on every online CPU (``None``): a ``perf_event`` program, on one
+        software cpu-clock event per CPU, released together."""
+        return self._own(attach_perf_sampling(self, freq, period, cpu))
 
     def attach_xdp(self, interface: int | str, flags: int = 0) -> Link:
         return self._own(attach_xdp(self, interface, flags))

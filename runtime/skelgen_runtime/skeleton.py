@@ -7,11 +7,8 @@ so a skeleton does nothing the plain runtime API cannot do.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import sys
-import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self, TypedDict, Unpack
@@ -22,7 +19,6 @@ from .closing import Closing
 from .errors import BPFError, ObjectError
 from .link.link import Link
 from .maps.map import Map
-from .obj.elf import read_object_bytes
 from .program import Program
 
 
@@ -90,6 +86,8 @@ class Skeleton(Closing):
     # Filled in by the generated subclass.
     _object_name_: ClassVar[str]
     _object_data_: ClassVar[bytes | None] = None  # embedded: zlib + base85
+    # the embedded object already parsed (obj.packed): opening it reads no ELF
+    _object_spec_: ClassVar[bytes | None] = None
     # --no-embed: the object's SHA-256, and where it is unless open() says
     # (--object-path; a relative path is relative to the module's directory)
     _object_sha256_: ClassVar[str | None] = None
@@ -139,7 +137,14 @@ class Skeleton(Closing):
                     f"{cls.__name__} embeds its object: object_path is for"
                     " modules generated with --no-embed"
                 )
+            import base64
+            import zlib
+
             return zlib.decompress(base64.b85decode(cls._object_data_))
+        import hashlib
+
+        from .obj.elf import read_object_bytes
+
         path = cls._default_object_path() if object_path is None else object_path
         data = read_object_bytes(path)
         expected = cls._object_sha256_
@@ -174,13 +179,28 @@ class Skeleton(Closing):
         """Parse the object; maps and programs can still be configured.
         ``object_path``: where the object is, for a module generated with
         ``--no-embed``; the other options are :meth:`BPFObject.open`'s."""
-        obj = BPFObject.from_bytes(
-            cls.elf_bytes(object_path),
-            object_name or cls._object_name_,
-            pin_root=pin_root,
-            btf_custom_path=btf_custom_path,
-            kconfig=kconfig,
-        )
+        name = object_name or cls._object_name_
+        spec = None
+        if cls._object_spec_ is not None and object_path is None:
+            from .obj.packed import unpack
+
+            spec = unpack(cls._object_spec_)  # None: packed by another runtime
+        if spec is None:
+            obj = BPFObject.from_bytes(
+                cls.elf_bytes(object_path),
+                name,
+                pin_root=pin_root,
+                btf_custom_path=btf_custom_path,
+                kconfig=kconfig,
+            )
+        else:
+            spec.name = name
+            obj = BPFObject(
+                spec,
+                pin_root=pin_root,
+                btf_custom_path=btf_custom_path,
+                kconfig=kconfig,
+            )
         return cls(obj)
 
     @classmethod

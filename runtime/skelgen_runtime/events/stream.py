@@ -15,16 +15,18 @@ waits for a read in progress, then closes every fd.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import select
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import MapError
 from .wakeup import Wakeup
+
+if TYPE_CHECKING:
+    import numpy
 
 E = TypeVar("E")
 
@@ -42,9 +44,15 @@ class EventStream(Generic[E]):
 
     # -- what a buffer provides -----------------------------------------------------------
 
-    def _take(self) -> list[E]:
-        """Every record available now, decoded; the buffer position is committed.
+    def _take(self, decoder: Any = None) -> list[E]:
+        """Every record available now, decoded (by ``decoder``, else the buffer's
+        own :class:`~.decoder.EventDecoder`); the buffer position is committed.
         Called with the lock held."""
+        raise NotImplementedError
+
+    @property
+    def event_type(self) -> Any:
+        """The class records decode into."""
         raise NotImplementedError
 
     def fileno(self) -> int:
@@ -90,9 +98,9 @@ class EventStream(Generic[E]):
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _records(self, timeout: float | None) -> list[E]:
+    def _records(self, timeout: float | None, decoder: Any = None) -> list[E]:
         with self._lock:
-            records = self._ready()
+            records = self._ready(decoder)
             if records or timeout == 0:
                 return records
             if self._wakeup.closing:
@@ -103,21 +111,30 @@ class EventStream(Generic[E]):
             self._wakeup.wait([self.fileno()], select.POLLIN, timeout)
             if self._wakeup.generation != generation:
                 raise self._closed_error()
-            return self._ready()
+            return self._ready(decoder)
 
-    def _ready(self) -> list[E]:
+    def _ready(self, decoder: Any = None) -> list[E]:
         """Records left over first, else what the buffer holds; lock held."""
         self._collect_unread()
         pending = self._pending
         if pending:
             self._pending = None
             return pending
-        return self._take()
+        return self._take(decoder)
 
     def drain(self, timeout: float | None = 0.0) -> list[E]:
         """The batch API: every record available, decoded, in order.  With a
         ``timeout`` (seconds, None: forever), first wait that long for one."""
         return self._records(timeout)
+
+    def drain_array(self, timeout: float | None = 0.0) -> numpy.ndarray[Any, Any]:
+        """The batch API without a Python object per record: every record available,
+        in order, as one numpy structured array of the event type's dtype (needs
+        numpy: the ``[numpy]`` extra).  ``timeout`` as for :meth:`drain`."""
+        from .arrays import ArrayDecoder
+
+        decoder = ArrayDecoder(self.event_type)
+        return decoder.assemble(self._records(timeout, decoder))
 
     def consume(self, callback: Callable[[E], object]) -> int:
         """Hand every available record to ``callback``; returns how many it got.
@@ -164,6 +181,8 @@ class EventStream(Generic[E]):
     async def events(self) -> AsyncIterator[E]:
         """``async for event in buffer.events()``: records as they arrive, waiting
         in the running loop (its reader on this buffer's fd), never blocking it."""
+        import asyncio  # imported by asyncio programs already: costs them nothing
+
         loop = asyncio.get_running_loop()
         loop_thread = threading.get_ident()
         ready = asyncio.Event()

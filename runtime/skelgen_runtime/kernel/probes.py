@@ -23,7 +23,6 @@ import fnmatch
 import functools
 import itertools
 import os
-import platform
 import re
 import threading
 import weakref
@@ -370,7 +369,7 @@ def _has_syscall_wrappers(prefix: str) -> bool:
 
 def syscall_function(name: str) -> str:
     """The kernel function a ``ksyscall/<name>`` probe goes on (``__x64_sys_<name>``)."""
-    prefix = _SYSCALL_PREFIXES.get(platform.machine())
+    prefix = _SYSCALL_PREFIXES.get(os.uname().machine)
     if prefix is not None and _has_syscall_wrappers(prefix):
         return f"__{prefix}_sys_{name}"
     return f"sys_{name}"

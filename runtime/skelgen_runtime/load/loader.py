@@ -15,9 +15,8 @@ import ctypes
 import errno
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..btf.core import Relocator
 from ..btf.lazy import LazyBtf
 from ..btf.sanitize import BtfFeature, sanitize
 from ..errors import (
@@ -70,6 +69,9 @@ from ..uapi.bpf import (
     ProgFlag,
 )
 from .memory import SectionMemory
+
+if TYPE_CHECKING:
+    from ..btf.core import Relocator
 
 LOG_SIZE_FIRST = 1 << 20
 LOG_SIZE_MAX = 1 << 30
@@ -662,6 +664,8 @@ class Loader:
         if not linked.core_relos:
             return
         if self._relocator is None:
+            from ..btf.core import Relocator  # CO-RE objects only: loaded when needed
+
             # libbpf: a user-supplied BTF replaces vmlinux and modules alike
             path = self.custom_btf_path or kernel_btf.VMLINUX_BTF
             self._relocator = Relocator(

@@ -22,7 +22,17 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Generic, NoReturn, Self, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    NoReturn,
+    Self,
+    TypeVar,
+    Unpack,
+    overload,
+)
 
 from ..btf.btf import AbstractBtf
 from ..cdata.codec import Codec, FdCodec, PerCpuCodec, btf_scalar_ctype
@@ -49,6 +59,9 @@ from ..sys import commands as cmd
 from ..uapi.bpf import Cmd, MapType, UpdateFlag
 from . import batch as map_batch, histogram
 from .info import MapInfo, btf_scalar_types, open_pinned_map, read_map_info
+
+if TYPE_CHECKING:
+    import numpy
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -690,6 +703,14 @@ class Map(Closing, Generic[K, V]):
     def values(self) -> list[V]:
         return self._read_all(Cmd.MAP_LOOKUP_BATCH)[1]
 
+    def to_numpy(self) -> tuple[numpy.ndarray[Any, Any], numpy.ndarray[Any, Any]]:
+        """Every entry as two numpy arrays, ``(keys, values)``, of the key and value
+        types' dtypes: read in batches, no Python object per entry (needs numpy:
+        the ``[numpy]`` extra)."""
+        from .arrays import map_arrays
+
+        return map_arrays(self)
+
     def __iter__(self) -> Iterator[K]:
         return iter(self.keys())
 
@@ -722,11 +743,15 @@ class Map(Closing, Generic[K, V]):
 
     # -- bcc's conveniences -------------------------------------------------------------
 
-    def print_log2_hist(self, val_type: str = "value", **options: Any) -> None:
+    def print_log2_hist(
+        self, val_type: str = "value", **options: Unpack[histogram.HistOptions]
+    ) -> None:
         """Print this map of log2 slots as bcc does (see :mod:`.histogram`)."""
         histogram.print_log2_hist(self, val_type, **options)
 
-    def print_linear_hist(self, val_type: str = "value", **options: Any) -> None:
+    def print_linear_hist(
+        self, val_type: str = "value", **options: Unpack[histogram.HistOptions]
+    ) -> None:
         """Print this map of values → counts as bcc does (see :mod:`.histogram`)."""
         histogram.print_linear_hist(self, val_type, **options)
 

@@ -157,10 +157,11 @@ class PerfEventArray(EventStream[E], KeylessMap[E]):
     def _describe(self) -> str:
         return f"perf buffer {self.name}"
 
-    def _take(self) -> list[E]:
+    def _take(self, decoder: Any = None) -> list[E]:
         if self._epoll is None:
             self.open_buffer()
-        decoder = self._decoder
+        if decoder is None:
+            decoder = self._decoder
         if decoder is None:
             decoder = self._decoder = EventDecoder(self.event_type)
         records: list[E] = []

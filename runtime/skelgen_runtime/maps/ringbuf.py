@@ -82,12 +82,13 @@ class RingBuf(EventStream[E], KeylessMap[E]):
     def _describe(self) -> str:
         return f"ring buffer {self.name}"
 
-    def _take(self) -> list[E]:
+    def _take(self, decoder: Any = None) -> list[E]:
         ring = self._mapping
         if ring is None:
             fd = self.fd  # MapError once closed
             ring = self._mapping = _Mapping(fd, read_map_info(fd).max_entries)
-        decoder = self._decoder
+        if decoder is None:
+            decoder = self._decoder
         if decoder is None:
             decoder = self._decoder = EventDecoder(self.value_type)
         read = read_ring(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ctypes
 import mmap as _mmap_module
 import os
-import platform
 import weakref
 from ctypes import c_int, c_long, c_size_t, c_ulong, c_void_p
 from typing import TypeVar
@@ -77,7 +76,7 @@ class _LowMemory:
 
     def __init__(self) -> None:
         self._free: list[int] = []
-        self._available = platform.machine() in ("x86_64", "amd64")
+        self._available = os.uname().machine in ("x86_64", "amd64")
 
     def take(self) -> int | None:
         if not self._free:
