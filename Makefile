@@ -66,17 +66,13 @@ FUZZ_SEED ?= 1
 FUZZ_COUNT ?= 100000
 FUZZ_JOBS ?= 2
 FUZZ_FIRST ?= 0
-# Seeds are built exactly as the suite builds its test objects (tests/build_cache.py).
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(shell gcc -print-multiarch)
-FUZZ_SEEDS := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/fuzz/seeds/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
+FUZZ_SEEDS := $(BUILD)/fuzz/seeds/.built
 
-$(BUILD)/fuzz/include/vmlinux.h: | setup
-	@mkdir -p $(@D)
-	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
-
-$(BUILD)/fuzz/seeds/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/fuzz/include/vmlinux.h
-	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -I$(BUILD)/fuzz/include -c $< -o $@
+# The seeds are the test objects compiled exactly as the tests compile them
+# (tests/build_cache.py: clang -target bpf, the same flags and vmlinux.h).
+$(FUZZ_SEEDS): $(wildcard tests/bpf/*.bpf.c) tests/build_cache.py tests/oracle/libbpf_oracle.py | setup
+	$(PY) tests/build_cache.py $(BUILD)/fuzz/cache --objects-to $(@D)
+	touch $@
 
 fuzz: setup $(FUZZ_SEEDS)
 	$(PY) -m fuzz --seed $(FUZZ_SEED) --first $(FUZZ_FIRST) --count $(FUZZ_COUNT) \

@@ -434,6 +434,11 @@ class TypeEmitter:
                 )
                 continue
             offset = s.bit_offset // 8
+            if is_union and offset:
+                # ctypes places every union member at 0, as C does
+                raise GeneratorError(
+                    f"{doc}: union member {s.c_name!r} at byte offset {offset}"
+                )
             if not is_union and offset > cursor:
                 fields.append(
                     (scope.claim(f"_pad{pads}"), _raw_bytes(offset - cursor), "")

@@ -44,6 +44,10 @@ C_PROGRAM_VARIANTS: dict[str, list[tuple[str, ...]]] = {
 }
 
 
+# Objects the tests link with bpftool gen object: the application, then its libraries.
+LINKED_OBJECTS: dict[str, tuple[str, ...]] = {"subskel_app": ("subskel_lib",)}
+
+
 class NotPrebuilt(RuntimeError):
     """A build is missing from a cache that may not compile (``--build-cache-only``)."""
 
@@ -238,6 +242,29 @@ class BuildCache:
         name = f"{obj.name.removesuffix('.bpf.o')}_skel.py"
         return self._cached(self.root / "skel" / key / name, build)
 
+    def linked_object(self, objects: Sequence[Path], name: str) -> Path:
+        """``objects`` statically linked into ``name`` by ``bpftool gen object``."""
+        key = _key(*(obj.read_bytes() for obj in objects))
+
+        def build(out: Path) -> None:
+            cmd = ["bpftool", "gen", "object", str(out), *map(str, objects)]
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                raise libbpf_oracle.OracleError(f"{' '.join(cmd)}:\n{proc.stderr}")
+
+        return self._cached(self.root / "linked" / key / name, build)
+
+    def subskeleton(self, obj: Path) -> Path:
+        """The module ``skelgen --subskeleton`` generates from ``obj``."""
+        key = _key(obj.read_bytes(), _generator_fingerprint())
+
+        def build(out: Path) -> None:
+            cmd = [sys.executable, "-m", "skelgen", "--subskeleton", str(obj)]
+            subprocess.run([*cmd, "-o", str(out)], check=True)
+
+        name = f"{obj.name.removesuffix('.bpf.o')}_subskel.py"
+        return self._cached(self.root / "subskel" / key / name, build)
+
     def harness(self) -> Path:
         """The libbpf harness binary (built by gcc against the system libbpf)."""
         if self.compile:
@@ -256,6 +283,12 @@ def build_all(cache: BuildCache) -> list[Path]:
     built = [cache.bpf_object(source) for source in sorted(bpf)]
     built += [cache.skeleton(obj) for obj in built]
     built += [cache.example_skeleton(name) for name in example_names()]
+    for app, libs in LINKED_OBJECTS.items():
+        objects = [cache.bpf_object(bpf_source(n)) for n in (app, *libs)]
+        built.append(
+            cache.skeleton(cache.linked_object(objects, f"{app}_linked.bpf.o"))
+        )
+        built += [cache.subskeleton(cache.bpf_object(bpf_source(n))) for n in libs]
     for program in sorted((TESTS / "kernel").glob("*.c")):
         for flags in C_PROGRAM_VARIANTS.get(program.name, [()]):
             built.append(cache.c_program(program, *flags))
@@ -263,8 +296,31 @@ def build_all(cache: BuildCache) -> list[Path]:
     return built
 
 
+def copy_test_objects(cache: BuildCache, out_dir: Path) -> list[Path]:
+    """Each BPF object of ``tests/bpf``, compiled as the tests compile it, copied
+    to ``out_dir/<name>.bpf.o`` (the fuzzer's seeds); other objects there go."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("*.o"):
+        stale.unlink()
+    copies = []
+    for source in sorted(BPF_SOURCES.glob("*.bpf.c")):
+        copy = out_dir / cache.bpf_object(source).name
+        shutil.copyfile(cache.bpf_object(source), copy)
+        copies.append(copy)
+    return copies
+
+
+USAGE = f"""usage: {sys.argv[0]} CACHE_DIR               build what the kernel tests need
+       {sys.argv[0]} CACHE_DIR --objects-to DIR  copy the tests/bpf objects to DIR"""
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit(f"usage: {sys.argv[0]} CACHE_DIR  (build what the kernel tests need)")
-    for path in build_all(BuildCache(Path(sys.argv[1]).resolve())):
-        print(path)
+    arguments = sys.argv[1:]
+    if len(arguments) == 1:
+        for path in build_all(BuildCache(Path(arguments[0]).resolve())):
+            print(path)
+    elif len(arguments) == 3 and arguments[1] == "--objects-to":
+        cache = BuildCache(Path(arguments[0]).resolve())
+        for path in copy_test_objects(cache, Path(arguments[2])):
+            print(path)
+    else:
+        sys.exit(USAGE)

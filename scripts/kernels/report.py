@@ -43,9 +43,13 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("iterators", r"iterator"),
     ("test_run (XDP, syscall)", r"::test_test_run"),
     ("uprobe, uretprobe, uprobe.multi", r"^test_attach_uprobe::"),
+    ("module BTF: fentry, fexit, kprobe on a module function", r"::test_module_"),
     ("XDP", r"^test_attach_net::test_xdp"),
-    ("tc, tcx, socket filter", r"^test_attach_net::test_(tcx|socket_filter)"),
-    ("sk_lookup, netfilter, sk_msg, netkit", r"^test_attach_net::test_(sk_|netkit)"),
+    ("tc, tcx, socket filter", r"^test_attach_net::test_(tcx|legacy_tc|socket_filter)"),
+    (
+        "sk_lookup, netfilter, sk_msg, netkit",
+        r"^test_attach_net::test_(sk_|netkit|netfilter)",
+    ),
     ("cgroup programs", r"cgroup"),
     ("links: pin, update, rollback", r"^test_attach_links::"),
     (

@@ -2,7 +2,9 @@
 // Networking attach kinds, each observable from user space: XDP drops and counts UDP
 // datagrams to one port, tcx counts and marks them, a socket filter keeps only
 // datagrams whose payload starts with "PASS" and records the mark it saw, sk_lookup
-// and netfilter count what they see, sk_msg counts the messages of sockets in a sockmap.
+// counts what it sees, sk_msg counts the messages of sockets in a sockmap.
+// (netfilter programs, 6.4+, are in attach_netfilter.bpf.c: kernels without them
+// still load this object.)
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -24,7 +26,6 @@ __u64 filter_kept = 0;
 __u64 filter_dropped = 0;
 __u32 seen_mark = 0;
 __u64 lookups = 0;
-__u64 nf_packets = 0;
 
 /* Whether the frame is an IPv4/UDP datagram to `port`. */
 static __always_inline int udp_to_port(void *data, void *data_end)
@@ -100,13 +101,6 @@ int count_lookups(struct bpf_sk_lookup *ctx)
 	if (ctx->protocol == IPPROTO_UDP && ctx->local_port == port)
 		__sync_fetch_and_add(&lookups, 1);
 	return SK_PASS;
-}
-
-SEC("netfilter")
-int count_local_in(void *ctx)
-{
-	__sync_fetch_and_add(&nf_packets, 1);
-	return 1; /* NF_ACCEPT */
 }
 
 struct {

@@ -3,7 +3,9 @@
  * inputs come from .bss (key_in, value_in, lpm_in), results go to .bss (results,
  * found), so Python drives the program with test_run() and checks both ways.
  * raw_tp programs: test_run can pick the CPU, and sleepable (syscall) programs may
- * not use every map kind; the spin lock needs one (tracing programs may not). */
+ * not use every map kind; the spin lock needs a networking program (tracing programs
+ * may not take one, syscall programs only from 6.2).  Bloom filters (5.16) are in
+ * maps_bloom.bpf.c: kernels without them still load this object. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -83,13 +85,6 @@ struct {
 	__uint(max_entries, 8);
 	__type(value, __u64);
 } stack SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_BLOOM_FILTER);
-	__uint(max_entries, 64);
-	__type(value, __u32);
-	__uint(map_extra, 3); /* hash functions */
-} bloom SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -231,15 +226,8 @@ SEC("raw_tp") int stack_pop(void *ctx)
 	return 0;
 }
 
-SEC("raw_tp") int bloom_push(void *ctx) { return bpf_map_push_elem(&bloom, &key_in, 0); }
 
-SEC("raw_tp") int bloom_check(void *ctx)
-{
-	found = bpf_map_peek_elem(&bloom, &key_in) == 0;
-	return 0;
-}
-
-SEC("syscall") int locked_add(void *ctx)
+SEC("tc") int locked_add(struct __sk_buff *skb)
 {
 	struct locked_value *v = bpf_map_lookup_elem(&locked, &key_in);
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Ring buffers fed by SEC("syscall") programs run with test_run(): a numbered
  * sequence of fixed-size events (some discarded on request), records of varying
- * length, a second ring for multi-buffer polling, and a user ring buffer drained
- * back into counters. */
+ * length, a second ring for multi-buffer polling.  The user ring buffer (6.1+) is in
+ * ringbuf_user.bpf.c: kernels without it still load this object. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -33,24 +33,11 @@ struct {
 	__type(value, __u64);
 } other SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_USER_RINGBUF);
-	__uint(max_entries, 16 * 1024);
-	__type(value, struct event);
-} from_user SEC(".maps");
-
 __u32 emit_count;    /* events per run */
 __u32 discard_every; /* 0: none; else discard seq % n == 0 */
 __u64 next_seq;
 __u64 next_other;
 __u64 dropped;       /* reservations the ring refused */
-
-__u64 drained;
-__u64 drained_sum;
-__u64 expected_seq;
-__u64 out_of_order;
-__u64 short_samples;
-long drain_result;
 
 static long emit_one(__u32 i, void *ctx)
 {
@@ -102,28 +89,6 @@ SEC("syscall") int produce_other(void *ctx)
 	__u64 v = next_other++;
 
 	return bpf_ringbuf_output(&other, &v, sizeof(v), 0);
-}
-
-static long on_sample(struct bpf_dynptr *dynptr, void *ctx)
-{
-	struct event e;
-
-	if (bpf_dynptr_read(&e, sizeof(e), dynptr, 0, 0)) {
-		short_samples++;
-		return 0;
-	}
-	if (e.seq != expected_seq)
-		out_of_order++;
-	expected_seq = e.seq + 1;
-	drained_sum += e.value;
-	drained++;
-	return 0;
-}
-
-SEC("syscall") int drain_user(void *ctx)
-{
-	drain_result = bpf_user_ringbuf_drain(&from_user, on_sample, NULL, 0);
-	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -7,11 +7,13 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from attach_support import (
+    NetNs,
     VethPair,
     cgroup2_root,
     loaded,
@@ -22,12 +24,16 @@ from attach_support import (
     udp_socket,
     veth_pair,
     wait_for,
+    write_global,
 )
 from conftest import open_fds, require
-from skelgen_runtime import AttachError, BPFObject
+from skelgen_runtime import AttachError, BPFObject, LoadError
+from skelgen_runtime.errors import LoadPermissionError
 from skelgen_runtime.features import links as link_features
+from skelgen_runtime.features.programs import has_prog_type
+from skelgen_runtime.kernel import btf as kernel_btf
 from skelgen_runtime.link.xdp import XDP_FLAGS_SKB_MODE
-from skelgen_runtime.uapi.bpf import AttachType
+from skelgen_runtime.uapi.bpf import AttachType, ProgType
 
 pytestmark = pytest.mark.usefixtures("root_only")
 PORT = 40123
@@ -134,13 +140,50 @@ def test_xdp_errors_name_the_interface(net_obj: BPFObject, pair: VethPair) -> No
     assert open_fds() == before
 
 
+def _tc(ns: NetNs, *args: str) -> list[str]:
+    cmd = ["ip", "netns", "exec", ns.name, "tc", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split(
+        "\n"
+    )
+
+
+def tc_filters(ns: NetNs, dev: str) -> list[str]:
+    """``"<hook> <program name>"`` of each BPF filter on ``dev``, as tc lists them."""
+    found = []
+    for hook in ("ingress", "egress"):
+        if not has_clsact(ns, dev):
+            break
+        for line in _tc(ns, "filter", "show", "dev", dev, hook):
+            words = line.split()
+            if "direct-action" in words:
+                found.append(f"{hook} {words[words.index('direct-action') - 1]}")
+    return found
+
+
+def has_clsact(ns: NetNs, dev: str) -> bool:
+    return any(
+        line.startswith("qdisc clsact") for line in _tc(ns, "qdisc", "show", "dev", dev)
+    )
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["default", "legacy"])
 def test_tcx_counts_and_marks_and_a_socket_filter_keeps_matching_datagrams(
-    net_obj: BPFObject, pair: VethPair, traffic: Traffic
+    net_obj: BPFObject, pair: VethPair, traffic: Traffic, legacy: bool
 ) -> None:
+    """tcx links, or where the kernel has none (and with ``legacy``) cls_bpf filters
+    on a clsact qdisc that detaching removes again."""
     programs = net_obj.programs
-    ingress = pair.b.call(programs["tcx_mark"].attach_tcx, "vb")
-    egress = pair.a.call(programs["tcx_count_egress"].attach_tcx, "va")
-    assert (ingress.kind, egress.kind) == ("tcx ingress", "tcx egress")
+    ingress = pair.b.call(programs["tcx_mark"].attach_tcx, "vb", None, 0, 0, 0, legacy)
+    egress = pair.a.call(
+        programs["tcx_count_egress"].attach_tcx, "va", None, 0, 0, 0, legacy
+    )
+    prefix = "tcx" if link_features.has_tcx_links() and not legacy else "tc"
+    assert (ingress.kind, egress.kind) == (f"{prefix} ingress", f"{prefix} egress")
+    if prefix == "tc":
+        assert tc_filters(pair.b, "vb") == ["ingress tcx_mark"]
+        assert tc_filters(pair.a, "va") == ["egress tcx_count_egress"]
+        with pytest.raises(AttachError, match="is not a BPF link"):
+            ingress.pin("/sys/fs/bpf/skelgen_never")
     with programs["keep_pass"].attach_socket(traffic.rx) as kept:
         assert kept.kind == "socket"
         traffic.send(2, b"PASS-1")
@@ -159,6 +202,8 @@ def test_tcx_counts_and_marks_and_a_socket_filter_keeps_matching_datagrams(
     assert read_global(net_obj, "seen_mark") == MARK  # set by tcx, seen by the filter
     ingress.detach()
     egress.detach()
+    assert tc_filters(pair.b, "vb") == tc_filters(pair.a, "va") == []
+    assert not has_clsact(pair.b, "vb") and not has_clsact(pair.a, "va")
     traffic.send(
         1, b"DROP-2"
     )  # filter detached too: everything arrives, nothing counted
@@ -167,6 +212,41 @@ def test_tcx_counts_and_marks_and_a_socket_filter_keeps_matching_datagrams(
         read_global(net_obj, "tcx_ingress") == 5
         and read_global(net_obj, "filter_dropped") == 2
     )
+
+
+@pytest.mark.parametrize("qdisc_before", [False, True], ids=["made", "found"])
+def test_legacy_tc_removes_only_what_it_made(
+    net_obj: BPFObject, pair: VethPair, qdisc_before: bool
+) -> None:
+    """Two filters share the clsact qdisc: it goes with the last one if this process
+    made it, and stays if it was there before."""
+    if qdisc_before:
+        _tc(pair.b, "qdisc", "add", "dev", "vb", "clsact")
+    programs = net_obj.programs
+    before = open_fds()
+    ingress = pair.b.call(
+        programs["tcx_mark"].attach_tcx, "vb", "ingress", 0, 0, 0, True
+    )
+    egress = pair.b.call(
+        programs["tcx_count_egress"].attach_tcx, "vb", "egress", 0, 0, 0, True
+    )
+    assert tc_filters(pair.b, "vb") == ["ingress tcx_mark", "egress tcx_count_egress"]
+    ingress.detach()
+    assert tc_filters(pair.b, "vb") == ["egress tcx_count_egress"]
+    egress.detach()
+    egress.detach()
+    assert tc_filters(pair.b, "vb") == []
+    assert has_clsact(pair.b, "vb") == qdisc_before
+    if qdisc_before:
+        _tc(pair.b, "qdisc", "del", "dev", "vb", "clsact")
+    with pytest.raises(AttachError) as info:
+        pair.b.call(programs["tcx_mark"].attach_tcx, "vb", "ingress", 0, 5, 0, True)
+    assert str(info.value) == (
+        "attach tcx_mark (tc ingress vb): flags, relative_fd and expected_revision "
+        "order tcx links, not tc filters"
+    )
+    assert info.value.errno == errno.EOPNOTSUPP
+    assert not has_clsact(pair.b, "vb") and open_fds() == before
 
 
 def test_tcx_direction_is_checked(net_obj: BPFObject, pair: VethPair) -> None:
@@ -192,38 +272,55 @@ def test_socket_filter_on_loopback_and_a_socket_closed_before_detach(
     tx.close()
 
 
-def test_sk_lookup_and_netfilter_in_a_namespace(
+def test_sk_lookup_in_a_namespace(
     net_obj: BPFObject, pair: VethPair, traffic: Traffic
 ) -> None:
     programs = net_obj.programs
     lookup = programs["count_lookups"].attach_netns(pair.b.path)
     assert lookup.kind == "sk_lookup"
-    # netfilter links go on the namespace of the caller
-    netfilter = pair.b.call(
-        programs["count_local_in"].attach_netfilter,
-        NFPROTO_IPV4,
-        NF_INET_LOCAL_IN,
-        -128,
-    )
     traffic.send(4)
     assert len(traffic.received()) == 4
-    assert counters(net_obj, "lookups", "nf_packets") == {"lookups": 4, "nf_packets": 4}
+    assert read_global(net_obj, "lookups") == 4
     lookup.detach()
-    netfilter.detach()
     traffic.send(1)
     assert len(traffic.received()) == 1
-    assert counters(net_obj, "lookups", "nf_packets") == {"lookups": 4, "nf_packets": 4}
-    with pytest.raises(
-        AttachError, match=r"netfilter pf 2 hook 1 priority -2147483648\): ERANGE"
-    ):
-        programs["count_local_in"].attach_netfilter(
-            NFPROTO_IPV4, NF_INET_LOCAL_IN, -(2**31)
-        )
+    assert read_global(net_obj, "lookups") == 4
     with pytest.raises(
         AttachError,
         match="only sk_lookup and flow_dissector programs attach to a network",
     ):
         programs["xdp_drop_port"].attach_netns(pair.b.path)
+
+
+def test_netfilter_counts_local_in_or_is_refused_clearly(
+    build_bpf: Callable[[str], Path], pair: VethPair, traffic: Traffic
+) -> None:
+    path = build_bpf("attach_netfilter")
+    if not has_prog_type(ProgType.NETFILTER):
+        with pytest.raises(LoadError) as info, loaded(path):
+            pass
+        assert str(info.value).startswith(
+            "load program count_local_in (netfilter): "
+        ) and "\n" not in str(info.value)
+        assert info.value.errno == errno.EINVAL
+        return
+    with loaded(path) as obj:
+        program = obj.programs["count_local_in"]
+        # netfilter links go on the namespace of the caller
+        link = pair.b.call(
+            program.attach_netfilter, NFPROTO_IPV4, NF_INET_LOCAL_IN, -128
+        )
+        traffic.send(4)
+        assert len(traffic.received()) == 4
+        assert read_global(obj, "nf_packets") == 4
+        link.detach()
+        traffic.send(1)
+        assert len(traffic.received()) == 1
+        assert read_global(obj, "nf_packets") == 4
+        with pytest.raises(
+            AttachError, match=r"netfilter pf 2 hook 1 priority -2147483648\): ERANGE"
+        ):
+            program.attach_netfilter(NFPROTO_IPV4, NF_INET_LOCAL_IN, -(2**31))
 
 
 def test_sk_msg_on_a_sockmap_counts_messages(net_obj: BPFObject) -> None:
@@ -267,6 +364,52 @@ def test_netkit_needs_a_netkit_device(net_obj: BPFObject, pair: VethPair) -> Non
     assert open_fds() == before
     with pytest.raises(AttachError, match="only netkit/primary and netkit/peer"):
         pair.b.call(net_obj.programs["tcx_mark"].attach_netkit, "vb")
+
+
+MODULE_PAYLOAD = b"M" * 333
+MODULE_FRAME_LEN = 14 + 20 + 8 + len(MODULE_PAYLOAD)  # Ethernet, IPv4, UDP, payload
+MODULE_HOOKS = {
+    "on_veth_xmit": ("fentry", "fentry_count"),
+    "after_veth_xmit": ("fexit", "fexit_count"),
+    "kprobe_veth_xmit": ("kprobe", "kprobe_count"),
+}
+
+
+@pytest.mark.parametrize("program", sorted(MODULE_HOOKS))
+def test_module_function_hooks_count_frames(
+    build_bpf: Callable[[str], Path], pair: VethPair, traffic: Traffic, program: str
+) -> None:
+    """veth_xmit() is a function of the veth module: fentry and fexit find it in the
+    module's BTF (by name, and as ``veth:veth_xmit``), a kprobe by name."""
+    if "veth" not in kernel_btf.module_btf_names():
+        pytest.skip("veth has no module BTF here (built in, or modules without BTF)")
+    kind, counter = MODULE_HOOKS[program]
+    with BPFObject.open(build_bpf("attach_module")) as obj:
+        for prog in obj.programs.values():
+            prog.autoload = prog.name == program
+        write_global(obj, "frame_len", MODULE_FRAME_LEN)
+        write_global(obj, "ifindex", pair.a.call(socket.if_nametoindex, "va"))
+        try:
+            obj.load()
+        except LoadPermissionError as exc:
+            assert kind != "kprobe" and exc.errno == errno.EPERM
+            pytest.skip(f"this kernel refuses {kind} programs: {exc}")
+        try:
+            link = obj.programs[program].attach()
+        except AttachError as exc:
+            assert kind == "kprobe" and exc.errno == errno.EOPNOTSUPP
+            assert "no kprobe support" in str(exc)
+            pytest.skip(f"this kernel has no kprobes: {exc}")
+        assert link.kind == kind
+        traffic.send(3, MODULE_PAYLOAD)
+        assert len(traffic.received()) == 3
+        seen = read_global(obj, counter)
+        # fexit counts every frame va sent (ARP too), the others those of one length
+        assert seen >= 3 if kind == "fexit" else seen == 3
+        link.detach()
+        traffic.send(1, MODULE_PAYLOAD)
+        assert len(traffic.received()) == 1
+        assert read_global(obj, counter) == seen
 
 
 CHILD = f"""

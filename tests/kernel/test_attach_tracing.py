@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from attach_support import loaded, read_global, wait_for, write_global
 from conftest import open_fds
+from kernel_features import with_syscall_programs
 from ptrace.syscall.names import SYSCALL_NAMES
 from skelgen_runtime import (
     AttachError,
@@ -403,7 +404,7 @@ def test_map_iterator_walks_the_given_map(build_bpf: Callable[[str], Path]) -> N
             assert link.read_text() == "0=0\n1=11\n2=22\n3=33\n"
 
 
-def test_test_run_xdp_and_syscall_programs(build_bpf: Callable[[str], Path]) -> None:
+def test_test_run_xdp_program(build_bpf: Callable[[str], Path]) -> None:
     with loaded(build_bpf("attach_misc"), without=["dump_numbers"]) as obj:
         xdp = obj.programs["xdp_rewrite"]
         frame = bytes([0xAA, 0x00, 0x11, 0x22]) + bytes(60)
@@ -415,6 +416,10 @@ def test_test_run_xdp_and_syscall_programs(build_bpf: Callable[[str], Path]) -> 
         with pytest.raises(BPFError, match=r"test_run xdp_rewrite: EINVAL.*too short"):
             xdp.test_run(data=b"\xaa")
 
+
+def test_test_run_syscall_program(build_bpf: Callable[[str], Path]) -> None:
+    with BPFObject.open(build_bpf("attach_syscall")) as obj:
+        with_syscall_programs(obj.load)
         add = obj.programs["add_args"]
         result = add.test_run(ctx=struct.pack("<iii", 6, 7, 0))
         assert result.retval == 42

@@ -3,7 +3,8 @@
 
 ``ringbuf_events.bpf.c``'s ``produce`` emits numbered events into a ring buffer;
 ``perfbuf_events.bpf.c`` emits them into a perf buffer on each getppid() of this
-process.
+process; ``ringbuf_user.bpf.c`` has a user ring buffer.  Kernels without syscall
+programs or user ring buffers say so (probed).
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ from typing import Any
 
 import pytest
 from conftest import open_fds
+from kernel_features import load_or_lacking, with_syscall_programs
 from skelgen_runtime import BPFError, EventPoller
+from skelgen_runtime.features.maps import has_map_type
+from skelgen_runtime.features.requirements import MAP_TYPES
+from skelgen_runtime.uapi.bpf import MapType
 
 pytestmark = pytest.mark.usefixtures("root_only")
 
@@ -36,6 +41,10 @@ def perf_module(skeleton_module: Callable[[str], ModuleType]) -> ModuleType:
     return skeleton_module("perfbuf_events")
 
 
+def load_ring(module: ModuleType) -> Any:
+    return with_syscall_programs(module.RingbufEventsBpf.open_and_load)
+
+
 def produce(skel: Any, count: int) -> None:
     skel.bss.emit_count = count
     skel.progs.produce.test_run()
@@ -49,7 +58,7 @@ def test_two_threads_polling_get_each_record_exactly_once(
     stop = threading.Event()
     failures: list[BaseException] = []
 
-    with ring_module.RingbufEventsBpf.open_and_load() as skel:
+    with load_ring(ring_module) as skel:
         events = skel.maps.events
 
         def consumer(seen: list[int]) -> None:
@@ -158,12 +167,6 @@ def _blocked_asyncio(skel: Any) -> None:
     asyncio.run(main())
 
 
-def _blocked_user_ring_reserve(skel: Any) -> None:
-    from_user = skel.maps.from_user
-    while True:  # fill it, then wait for room that never comes
-        from_user.reserve(32, timeout=None).submit()
-
-
 @pytest.mark.parametrize(
     "blocked",
     [
@@ -172,14 +175,13 @@ def _blocked_user_ring_reserve(skel: Any) -> None:
         _blocked_ring_drain,
         _blocked_poller,
         _blocked_asyncio,
-        _blocked_user_ring_reserve,
     ],
 )
 def test_destroy_wakes_a_blocked_poller(
     ring_module: ModuleType, blocked: Callable[[Any], None]
 ) -> None:
     before = open_fds()
-    skel = ring_module.RingbufEventsBpf.open_and_load()
+    skel = load_ring(ring_module)
     outcome: list[BaseException | None] = []
 
     def run() -> None:
@@ -200,6 +202,36 @@ def test_destroy_wakes_a_blocked_poller(
     assert time.monotonic() - started < WAKE_LIMIT
     assert len(outcome) == 1
     assert outcome[0] is None or isinstance(outcome[0], BPFError), outcome[0]
+    assert open_fds() == before
+
+
+def test_destroy_wakes_a_user_ring_buffer_waiting_for_room(
+    skeleton_module: Callable[[str], ModuleType],
+) -> None:
+    module = skeleton_module("ringbuf_user")
+    before = open_fds()
+    skel = load_or_lacking(
+        has_map_type(MapType.USER_RINGBUF),
+        MAP_TYPES[MapType.USER_RINGBUF],
+        module.RingbufUserBpf.open_and_load,
+    )
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            while True:  # fill it, then wait for room that never comes
+                skel.maps.from_user.reserve(32, timeout=None).submit()
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    time.sleep(0.3)
+    assert thread.is_alive()
+    skel.destroy()
+    thread.join(WAKE_LIMIT)
+    assert not thread.is_alive(), "destroy() left the producer blocked"
+    assert isinstance(outcome[0], BPFError), outcome[0]
     assert open_fds() == before
 
 
@@ -231,7 +263,7 @@ def test_destroy_during_a_drain_raises_nothing_and_closes_every_fd(
 ) -> None:
     before = open_fds()
     for _ in range(20):  # destroy() lands at a different point of the drain each time
-        skel = ring_module.RingbufEventsBpf.open_and_load()
+        skel = load_ring(ring_module)
         produce(skel, 6000)
         started = threading.Event()
         outcome: list[BaseException | None] = []

@@ -10,6 +10,7 @@ from pathlib import Path
 import libbpf_oracle
 import pytest
 from conftest import open_fds
+from kernel_features import with_syscall_programs
 from skelgen_runtime import BPFObject, LoadError
 
 pytestmark = pytest.mark.usefixtures("root_only")
@@ -27,9 +28,14 @@ def test_a_ring_buffer_without_a_size_fails_the_load(
     ):
         obj.load()
     assert open_fds() == before
-    with BPFObject.open(path) as obj:  # sized before load, it works
+
+    def sized_and_loaded() -> BPFObject:
+        obj = BPFObject.open(path)
         obj.maps["unsized"].set_max_entries(5000)  # rounded up as libbpf does
         obj.load()
+        return obj
+
+    with with_syscall_programs(sized_and_loaded) as obj:  # sized before load: works
         assert obj.maps["unsized"].info().max_entries == 8192
         obj.programs["emit"].test_run()
         assert obj.maps["unsized"].drain() == [(42).to_bytes(8, "little")]

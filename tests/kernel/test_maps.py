@@ -18,11 +18,12 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from skelgen_runtime import MapError, PerCpuValues, UpdateFlag
+from skelgen_runtime import LoadError, MapError, PerCpuValues, UpdateFlag
+from skelgen_runtime.features.maps import has_map_type
 from skelgen_runtime.kernel.cpus import possible_cpus
 from skelgen_runtime.maps.histogram import format_log2_hist
 from skelgen_runtime.program import Program
-from skelgen_runtime.uapi.bpf import Cmd
+from skelgen_runtime.uapi.bpf import Cmd, MapType
 
 pytestmark = pytest.mark.usefixtures("root_only")
 
@@ -370,7 +371,19 @@ def test_queue_and_stack(skel: Any, name: str, last_in_first_out: bool) -> None:
         m[0]
 
 
-def test_bloom_filter(skel: Any) -> None:
+def test_bloom_filter(skeleton_module: Callable[[str], ModuleType]) -> None:
+    module = skeleton_module("maps_bloom")
+    if not has_map_type(MapType.BLOOM_FILTER):
+        with pytest.raises(LoadError) as info:
+            module.MapsBloomBpf.open_and_load()
+        assert str(info.value).startswith("create map bloom: ")
+        assert "bloom filter maps need Linux 5.16+" in str(info.value)
+        return
+    with module.MapsBloomBpf.open_and_load() as skel:
+        check_bloom_filter(skel)
+
+
+def check_bloom_filter(skel: Any) -> None:
     bloom = skel.maps.bloom
     for value in range(100, 120):
         bloom.push(value)
@@ -393,7 +406,7 @@ def test_spin_lock_flag(skel: Any) -> None:
     value.value = 5
     locked.update(1, value, UpdateFlag.LOCK)
     skel.bss.key_in, skel.bss.value_in = 1, 3
-    assert run(skel.progs.locked_add) == 0
+    assert skel.progs.locked_add.test_run(data=bytes(64)).retval == 0
     assert locked.lookup(1, flags=UpdateFlag.LOCK).value == 8
 
 

@@ -2,12 +2,14 @@
 
 ``ringbuf_events.bpf.c``'s ``produce`` emits ``emit_count`` numbered events per
 test_run (seq, value = 3 * seq, tail = ~seq) and counts reservations the ring
-refused in ``dropped``; ``drain_user`` reads the user ring buffer back.
+refused in ``dropped``; ``ringbuf_user.bpf.c``'s ``drain_user`` reads the user ring
+buffer back.  Kernels without syscall programs or user ring buffers say so (probed).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import threading
@@ -18,7 +20,11 @@ from typing import Any
 
 import pytest
 from conftest import open_fds
+from kernel_features import load_or_lacking, with_syscall_programs
 from skelgen_runtime import EventPoller, MapError
+from skelgen_runtime.features.maps import has_map_type
+from skelgen_runtime.features.requirements import MAP_TYPES
+from skelgen_runtime.uapi.bpf import MapType
 
 pytestmark = pytest.mark.usefixtures("root_only")
 
@@ -34,7 +40,24 @@ def module(skeleton_module: Callable[[str], ModuleType]) -> ModuleType:
 
 @pytest.fixture
 def skel(module: ModuleType) -> Iterator[Any]:
-    with module.RingbufEventsBpf.open_and_load() as loaded:
+    with with_syscall_programs(module.RingbufEventsBpf.open_and_load) as loaded:
+        yield loaded
+
+
+@pytest.fixture
+def user_module(skeleton_module: Callable[[str], ModuleType]) -> ModuleType:
+    return skeleton_module("ringbuf_user")
+
+
+@pytest.fixture
+def user_skel(user_module: ModuleType) -> Iterator[Any]:
+    load = functools.partial(
+        load_or_lacking,
+        has_map_type(MapType.USER_RINGBUF),
+        MAP_TYPES[MapType.USER_RINGBUF],
+        user_module.RingbufUserBpf.open_and_load,
+    )
+    with with_syscall_programs(load) as loaded:
         yield loaded
 
 
@@ -216,9 +239,10 @@ def test_zero_loss_at_a_rate_the_consumer_follows(skel: Any) -> None:
     check_sequence(seen)
 
 
-def test_user_ring_buffer_producer(skel: Any, module: ModuleType) -> None:
+def test_user_ring_buffer_producer(user_skel: Any, user_module: ModuleType) -> None:
+    skel = user_skel
     user_rb = skel.maps.from_user
-    event = module.event
+    event = user_module.event
     for seq in range(100):
         user_rb.push(event(seq=seq, value=2 * seq))
     skel.progs.drain_user.test_run()
@@ -253,12 +277,17 @@ def test_user_ring_buffer_producer(skel: Any, module: ModuleType) -> None:
         user_rb.reserve(16 * 1024)
 
 
-def test_buffers_release_every_fd(module: ModuleType) -> None:
+def test_buffers_release_every_fd(
+    module: ModuleType, skeleton_module: Callable[[str], ModuleType]
+) -> None:
     before = open_fds()
-    with module.RingbufEventsBpf.open_and_load() as skel:
+    with with_syscall_programs(module.RingbufEventsBpf.open_and_load) as skel:
         produce(skel, 3)
         skel.maps.events.drain()
-        skel.maps.from_user.push(bytes(32))
         with EventPoller() as poller:
             poller.add(skel.maps.other, print)
+    if has_map_type(MapType.USER_RINGBUF):
+        user_module = skeleton_module("ringbuf_user")
+        with user_module.RingbufUserBpf.open_and_load() as skel:
+            skel.maps.from_user.push(bytes(32))
     assert open_fds() == before

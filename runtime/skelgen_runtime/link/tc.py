@@ -1,9 +1,12 @@
-"""Traffic control: tcx links on an interface's ingress or egress, and netkit devices."""
+"""Traffic control: tcx links on an interface's ingress or egress (a clsact qdisc and a
+cls_bpf filter on kernels without tcx), and netkit devices."""
 
 from __future__ import annotations
 
 import errno
 
+from ..features.links import has_tcx_links
+from ..features.requirements import TCX
 from ..sys import attr as a
 from ..uapi.bpf import AttachType
 from .attaching import (
@@ -14,6 +17,7 @@ from .attaching import (
     link_create,
 )
 from .link import Link
+from .tc_netlink import attach_tc_netlink
 
 
 def attach_tcx(
@@ -23,9 +27,12 @@ def attach_tcx(
     flags: int = 0,
     relative_fd: int = 0,
     expected_revision: int = 0,
+    legacy: bool = False,
 ) -> Link:
-    """tc through a tcx link (kernel 6.6+); ``direction`` is ``"ingress"`` or ``"egress"``,
-    by default what the section says.  ``flags``/``relative_fd`` order it among others.
+    """tc through a tcx link; ``direction`` is ``"ingress"`` or ``"egress"``, by default
+    what the section says.  ``flags``/``relative_fd`` order it among others.  Where the
+    kernel has no tcx links (before 6.6), or with ``legacy``, the program goes in as a
+    direct-action cls_bpf filter on a clsact qdisc instead (no ordering there).
     """
     if direction is None:
         attach_type = expected_type(
@@ -45,7 +52,21 @@ def attach_tcx(
             f"direction {direction!r} is neither 'ingress' nor 'egress'",
             errno.EINVAL,
         )
-    kind = f"tcx {attach_type.name.removeprefix('TCX_').lower()}"
+    direction = attach_type.name.removeprefix("TCX_").lower()
+    if legacy or not has_tcx_links():
+        kind = f"tc {direction}"
+        if flags or relative_fd or expected_revision:
+            raise attach_error(
+                program,
+                kind,
+                str(interface),
+                "flags, relative_fd and expected_revision order tcx links, "
+                + ("not tc filters" if legacy else f"and {TCX.message()}"),
+                errno.EOPNOTSUPP,
+            )
+        ifindex = interface_index(program, kind, interface)
+        return attach_tc_netlink(program, ifindex, str(interface), direction)
+    kind = f"tcx {direction}"
     ifindex = interface_index(program, kind, interface)
     tail = a.TcxLinkTail(relative_fd=relative_fd, expected_revision=expected_revision)
     return link_create(program, kind, str(interface), ifindex, attach_type, flags, tail)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..btf.lazy import LazyBtf
@@ -44,6 +45,7 @@ from ..kernel.kconfig import kernel_version, resolve_kconfig
 from ..kernel.ksyms import Ksyms, read_kallsyms, resolve_ksyms
 from ..maps.info import open_pinned_map, read_map_info
 from ..maps.map import Map
+from ..maps.struct_ops import StructOpsMap
 from ..obj.linker import (
     LinkedProgram,
     get_imm,
@@ -67,10 +69,14 @@ from ..uapi.bpf import (
     MapFlag,
     MapType,
     ProgFlag,
+    ProgType,
 )
 from .memory import SectionMemory
+from .struct_ops import KernelStructOps, MemberProgram, resolve_struct_ops
+from .target_program import program_function_btf_id
 
 if TYPE_CHECKING:
+    from ..btf.btf import AbstractBtf
     from ..btf.core import Relocator
 
 LOG_SIZE_FIRST = 1 << 20
@@ -118,8 +124,12 @@ class Loader:
         self._relocator: Relocator | None = None
         self._modules: list[tuple[str, LazyBtf]] | None = None
         self._maps_by_offset = {
-            m.spec.section_offset: m for m in maps.values() if m.spec.datasec is None
+            m.spec.section_offset: m
+            for m in maps.values()
+            if m.spec.datasec is None and m.spec.struct_ops is None
         }
+        self._struct_ops: dict[str, KernelStructOps] = {}  # by map name
+        self._member_programs: dict[str, MemberProgram] = {}  # struct_ops programs
         self._reused: set[str] = set()  # maps taken over from a pin
         self._pinned_here: list[Map[Any, Any]] = []  # unpinned again if load fails
         self._created_dirs: list[str] = []  # for pins; removed again if load fails
@@ -130,14 +140,17 @@ class Loader:
             ensure_memlock()
             self._resolve_externs()
             self.btf_fd = self._load_btf()
+            self._resolve_struct_ops()
             for m in self.maps.values():
-                self._create_map(m)
+                if m.autocreate:
+                    self._create_map(m)
             self._fill_slots(MAP_IN_MAP_TYPES, self.maps)
             self._pin_maps()
             for program in self.programs.values():
                 if program.autoload:
                     self._load_program(program)
             self._fill_slots(frozenset({MapType.PROG_ARRAY}), self.programs)
+            self._struct_ops_values()
         except BaseException:
             for m in self._pinned_here:  # as libbpf: a failed load leaves no pins
                 with contextlib.suppress(MapError):
@@ -210,6 +223,7 @@ class Loader:
         if self.btf_fd is None:
             kwargs.update(btf_key_type_id=0, btf_value_type_id=0)
         inner_fd, own_inner = self._inner_map_fd(m)
+        module_btf_fd = self._struct_ops_attributes(m, kwargs)
         try:
             try:
                 fd = cmd.map_create(
@@ -230,10 +244,88 @@ class Loader:
         finally:
             if own_inner:
                 os.close(inner_fd)
+            if module_btf_fd:
+                os.close(module_btf_fd)
         m._set_fd(fd)
         spec.max_entries = kwargs["max_entries"]  # as libbpf: the size the kernel has
         if spec.datasec is not None:
             self._fill_datasec(m)
+
+    # -- struct_ops -------------------------------------------------------------------
+
+    def _resolve_struct_ops(self) -> None:
+        """Match each struct_ops map to the kernel's table; its programs learn the
+        attach BTF id and member index they are loaded with."""
+        wanted = [
+            (m, m.spec.struct_ops)
+            for m in self.maps.values()
+            if m.spec.struct_ops is not None and m.autocreate
+        ]
+        if not wanted:
+            return
+        vmlinux = kernel_btf.load_btf_file()
+        candidates: list[tuple[str, Callable[[], AbstractBtf]]] = [
+            ("vmlinux", lambda: vmlinux)
+        ]
+        candidates += [
+            (name, functools.partial(kernel_btf.load_module_btf, name, vmlinux))
+            for name in kernel_btf.module_btf_names()
+        ]
+        used = self._member_programs
+        for m, spec in wanted:
+            kernel = resolve_struct_ops(m.name, spec, self.spec.btf, candidates)
+            for program, member in kernel.programs.items():
+                found = self.programs.get(program)
+                if found is None or found.prog_type != ProgType.STRUCT_OPS:
+                    raise LoadError(
+                        f"struct_ops {m.name}: {program!r} is no struct_ops program "
+                        "of the object",
+                        program=program,
+                    )
+                if used.setdefault(program, member) != member:
+                    raise LoadError(
+                        f"program {program} implements members of two different "
+                        "struct_ops tables",
+                        program=program,
+                    )
+            self._struct_ops[m.name] = kernel
+
+    def _struct_ops_attributes(self, m: Map[Any, Any], kwargs: dict[str, int]) -> int:
+        """Map attributes of a struct_ops map; returns the fd of the module BTF
+        that holds its value type (0 for vmlinux), to close after creating it."""
+        kernel = self._struct_ops.get(m.name)
+        if kernel is None:
+            return 0
+        m.spec.value_size = len(kernel.value)  # lookups read the kernel's value
+        kwargs.update(
+            value_size=len(kernel.value),
+            btf_key_type_id=0,
+            btf_value_type_id=0,
+            btf_vmlinux_value_type_id=kernel.value_type_id,
+        )
+        if kernel.btf_name == "vmlinux":
+            return 0
+        fd = kernel_btf_fd(kernel.btf_name)
+        kwargs.update(
+            value_type_btf_obj_fd=fd, flags=kwargs["flags"] | MapFlag.VTYPE_BTF_OBJ_FD
+        )
+        return fd
+
+    def _struct_ops_values(self) -> None:
+        """Each struct_ops map's value with its programs' fds, ready to register."""
+        for name, kernel in self._struct_ops.items():
+            fds = {}
+            for program in kernel.fd_offsets:
+                if not self.programs[program].loaded:
+                    raise LoadError(
+                        f"struct_ops {name}: program {program} is not loaded "
+                        "(autoload is off)",
+                        program=program,
+                    )
+                fds[program] = self.programs[program].fd
+            target = self.maps[name]
+            assert isinstance(target, StructOpsMap)
+            target.kernel_value = kernel.value_with_fds(fds)
 
     def _reuse_pinned(self, m: Map[Any, Any], kwargs: dict[str, int]) -> bool:
         """Take over the map pinned at ``m.pin_path`` if there is one (libbpf's
@@ -329,7 +421,7 @@ class Loader:
 
     def _pin_maps(self) -> None:
         for m in self.maps.values():
-            if m.pin_path is None or m.pinned:
+            if m.pin_path is None or m.pinned or not m.loaded:
                 continue
             self._make_pin_directory(m, os.path.dirname(m.pin_path))
             try:
@@ -467,7 +559,9 @@ class Loader:
             attr.prog_btf_fd = self.btf_fd
             self._set_ext_info(attr, linked, keep_alive)
         module_btf_fd = None
-        if spec.kind.definition.attach_btf:
+        if spec.kind.prog_type == ProgType.STRUCT_OPS:
+            module_btf_fd = self._set_struct_ops_member(program, attr)
+        elif spec.kind.definition.attach_btf:
             module_btf_fd = self._set_attach_btf(program, attr)
         try:
             self._load_with_log(program, attr)
@@ -507,6 +601,24 @@ class Loader:
             attr.line_info = ctypes.addressof(line_info)
             attr.line_info_cnt = len(linked.line_info)
 
+    def _set_struct_ops_member(
+        self, program: Program, attr: a.ProgLoadAttr
+    ) -> int | None:
+        """The kernel table and member a struct_ops program implements."""
+        member = self._member_programs.get(program.name)
+        if member is None:
+            raise LoadError(
+                f"program {program.name}: a struct_ops program that no struct_ops map "
+                "of the object uses",
+                program=program.name,
+            )
+        attr.attach_btf_id = member.type_id
+        attr.expected_attach_type = member.member_index
+        if member.btf_name == "vmlinux":
+            return None
+        attr.attach_btf_obj_fd = kernel_btf_fd(member.btf_name)
+        return int(attr.attach_btf_obj_fd)
+
     def _set_attach_btf(self, program: Program, attr: a.ProgLoadAttr) -> int | None:
         """Set the BTF id of the attach target; returns the fd of the module BTF that
         holds it (close it after the load), None for vmlinux."""
@@ -519,10 +631,16 @@ class Loader:
                 f"{program.section!r}; call set_attach_target()",
                 program=program.name,
             )
-        if spec.attach_prog_fd is not None:
+        if program.attach_program_fd is not None:  # a function of a BPF program
+            attr.attach_btf_id = program_function_btf_id(
+                program.attach_program_fd, target
+            )
+            attr.attach_btf_obj_fd = program.attach_program_fd  # attach_prog_fd
+            return None
+        if spec.kind.prog_type == ProgType.EXT:
             raise LoadError(
-                f"program {program.name}: attaching to another BPF program "
-                "(freplace) is not supported yet",
+                f"program {program.name}: freplace replaces a function of a BPF "
+                f"program: call set_attach_target(program, {target!r}) before load",
                 program=program.name,
             )
         # As libbpf: "module:function" looks in that module only; a bare name in

@@ -15,12 +15,11 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 from ..cdata.codec import Codec
-from ..errors import MapError
+from ..errors import ENOTSUPP, MapError
 from ..obj.spec import MapSpec
 from ..sys import attr as a, commands as cmd
 from ..uapi.bpf import Cmd
 
-ENOTSUPP = 524  # the kernel's internal "operation not supported", seen by user space
 BATCH_BYTES = 4 << 20  # staging memory per batch call
 
 

@@ -337,6 +337,17 @@ class Map(Closing, Generic[K, V]):
         self._before_load("flags")
         self.spec.flags = int(value)
 
+    @property
+    def autocreate(self) -> bool:
+        """Whether load() creates this map (libbpf's autocreate; a struct_ops map of
+        ``SEC("?.struct_ops")`` starts without)."""
+        return self.spec.autocreate
+
+    @autocreate.setter
+    def autocreate(self, value: bool) -> None:
+        self._before_load("autocreate")
+        self.spec.autocreate = bool(value)
+
     # libbpf's spellings of the setters above.
     def set_type(self, value: MapType) -> None:
         self.type = value
