@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // Stack traces to symbolize and a bpf_printk line to read back: a user stack taken
-// when a test binary's function returns, a kernel stack taken in a syscall
-// tracepoint, and a printk with a cookie of the test's choosing.
+// when a test binary's function returns, a kernel stack taken at syscall entry,
+// and a printk with a cookie of the test's choosing.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -32,10 +32,12 @@ int BPF_KRETPROBE(on_middle_return)
 	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_getppid")
-int on_getppid(void *ctx)
+/* A raw tracepoint: its stack is the kernel's on every kernel (a syscall
+ * tracepoint's is empty before 6.x: bpf_get_stackid() answers -EFAULT). */
+SEC("raw_tp/sys_enter")
+int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	if (is_target())
+	if (is_target() && ctx->args[1] == 110 /* x86-64 __NR_getppid */)
 		kernel_stack_id = bpf_get_stackid(ctx, &stacks, 0);
 	return 0;
 }

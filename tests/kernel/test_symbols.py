@@ -98,9 +98,7 @@ def test_a_kernel_stack_is_symbolized_to_the_syscall_path(
     build_bpf: Callable[[str], Path],
 ) -> None:
     with loaded(build_bpf("symbols"), target_tgid=os.getpid()) as obj:
-        with obj.programs["on_getppid"].attach_tracepoint(
-            "syscalls", "sys_enter_getppid"
-        ):
+        with obj.programs["on_sys_enter"].attach_raw_tracepoint("sys_enter"):
             os.getppid()
         addresses = stack(obj, "kernel_stack_id")
     names = [ksym(a) for a in addresses]
