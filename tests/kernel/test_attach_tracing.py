@@ -22,7 +22,11 @@ from skelgen_runtime import AttachError, BPFError, BPFObject, LoadError
 from skelgen_runtime.errors import LoadPermissionError
 from skelgen_runtime.features import btf as btf_features, links as link_features
 from skelgen_runtime.kernel import btf as kernel_btf
-from skelgen_runtime.kernel.probes import ProbeUnsupportedError, open_kprobe
+from skelgen_runtime.kernel.probes import (
+    ProbeUnsupportedError,
+    open_kprobe,
+    tracefs_root,
+)
 from skelgen_runtime.link.link import IterLink
 from skelgen_runtime.load.loader import kernel_btf_fd
 from skelgen_runtime.sys import commands as cmd, perf
@@ -117,6 +121,12 @@ def _kprobes_supported() -> bool:
     return True
 
 
+def own_probe_events() -> list[str]:
+    """This process's lines of tracefs ``kprobe_events`` (``skelgen_<pid>_...``)."""
+    with open(os.path.join(tracefs_root(), "kprobe_events")) as f:
+        return [line for line in f if f"/skelgen_{os.getpid()}_" in line]
+
+
 def test_kprobes_count_calls_or_say_the_kernel_has_none(
     build_bpf: Callable[[str], Path],
 ) -> None:
@@ -153,9 +163,24 @@ def test_kprobes_count_calls_or_say_the_kernel_has_none(
         }
         assert read_global(obj, "kretprobe_ret", signed=True) == pgid
         obj.detach()
-        with programs["on_getpgid"].attach_kprobe("__x64_sys_getpgid", legacy=True):
+        # tracefs kprobe_events, as where the perf PMU has no kprobe: entries named
+        # after this process, removed on detach
+        with (
+            programs["on_getpgid"].attach_kprobe("__x64_sys_getpgid", legacy=True),
+            programs["on_getpgid_ret"].attach_kprobe(
+                "__x64_sys_getpgid", retprobe=True, legacy=True
+            ),
+        ):
             os.getpgid(0)
-        assert read_global(obj, "kprobe_count") == 6
+            assert [line.split()[0].split("/")[0] for line in own_probe_events()] == [
+                "p:kprobes",
+                "r:kretprobes",
+            ]
+        assert own_probe_events() == []
+        assert counts(obj, "kprobe_count", "kretprobe_count") == {
+            "kprobe_count": 6,
+            "kretprobe_count": 6,
+        }
 
 
 def test_kprobe_multi_counts_calls_or_is_refused_clearly(
