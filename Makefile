@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 CLANG ?= clang-19
 BUILD := build
 
-.PHONY: setup demo test test-kernels test-kernels-smoke lint docs bench fuzz clean
+.PHONY: setup demo test test-kernels test-kernels-smoke lint docs bench bench-docs fuzz clean
 
 setup:
 	@scripts/setup.sh
@@ -15,6 +15,12 @@ $(BUILD)/minimal/minimal_skel.py: examples/minimal/minimal.bpf.c | setup
 
 demo: setup $(BUILD)/minimal/minimal_skel.py
 	PYTHONPATH=$(BUILD)/minimal $(PY) examples/minimal/app.py
+
+# One example of examples/ (examples/README.md), compiled by skelgen compile and run:
+#   make example-execsnoop        make example-runqlat ARGS="1 5"
+ARGS ?=
+example-%: setup
+	$(PY) examples/run.py $* $(ARGS)
 
 test: setup
 	$(VENV)/bin/pytest -q
@@ -46,8 +52,13 @@ lint: setup
 docs: setup
 	$(PY) scripts/api_doc.py -o docs/api.md
 
+# Results go to build/bench/results.md; bench-docs also rewrites docs/benchmarks.md
+# and the README's table.  Both exit 0 whenever they ran, whatever the ratios.
 bench: setup
 	$(PY) bench/run.py
+
+bench-docs: setup
+	$(PY) bench/run.py --docs
 
 # Fuzzing (not part of `make test`; a short run of it is): mutants of the test
 # objects through skelgen, an import of its output, BPFObject.open and load().
@@ -55,17 +66,13 @@ FUZZ_SEED ?= 1
 FUZZ_COUNT ?= 100000
 FUZZ_JOBS ?= 2
 FUZZ_FIRST ?= 0
-# Seeds are built exactly as the suite builds its test objects (tests/build_cache.py).
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(shell gcc -print-multiarch)
-FUZZ_SEEDS := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/fuzz/seeds/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
+FUZZ_SEEDS := $(BUILD)/fuzz/seeds/.built
 
-$(BUILD)/fuzz/include/vmlinux.h: | setup
-	@mkdir -p $(@D)
-	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
-
-$(BUILD)/fuzz/seeds/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/fuzz/include/vmlinux.h
-	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -I$(BUILD)/fuzz/include -c $< -o $@
+# The seeds are the test objects compiled exactly as the tests compile them
+# (tests/build_cache.py: clang -target bpf, the same flags and vmlinux.h).
+$(FUZZ_SEEDS): $(wildcard tests/bpf/*.bpf.c) tests/build_cache.py tests/oracle/libbpf_oracle.py | setup
+	$(PY) tests/build_cache.py $(BUILD)/fuzz/cache --objects-to $(@D)
+	touch $@
 
 fuzz: setup $(FUZZ_SEEDS)
 	$(PY) -m fuzz --seed $(FUZZ_SEED) --first $(FUZZ_FIRST) --count $(FUZZ_COUNT) \

@@ -14,10 +14,11 @@ so a failure never leaves a half-written file behind.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import secrets
 import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,6 +62,12 @@ def _add_generator_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--all-types", action="store_true", help="emit every named type of the object"
+    )
+    parser.add_argument(
+        "--subskeleton",
+        action="store_true",
+        help="generate a subskeleton: typed access to this BPF library's globals, maps"
+        " and programs inside an object linked with it (nothing embedded)",
     )
 
 
@@ -134,6 +141,7 @@ def _settings(args: argparse.Namespace) -> ModuleSettings:
         types=args.type,
         all_types=args.all_types,
         event_types=event_types,
+        subskeleton=args.subskeleton,
     )
 
 
@@ -184,23 +192,30 @@ def write_atomically(path: Path, produce: Callable[[], str]) -> None:
         return
     directory = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(
-            dir=directory, prefix=f".{path.name}.", suffix=".tmp"
-        )
+        fd, tmp = _create_beside(directory, path.name)
     except OSError as exc:  # name the output, not the temporary file
         raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
-        # mkstemp's 0600 would make the output private; give it what
-        # ``open(path, "w")`` would (the single-threaded CLI may read the umask)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            umask = os.umask(0o022)
-            os.umask(umask)
-            os.fchmod(f.fileno(), 0o666 & ~umask)
             f.write(produce())
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def _create_beside(directory: Path, name: str) -> tuple[int, str]:
+    """A new temporary file in ``directory``: (fd, path).  Created with mode 0666
+    as ``open(path, "w")`` would, so the kernel applies the umask (and a default
+    ACL) — not mkstemp's 0600, which would make every output private."""
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(directory))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,8 @@
 The command line is the one libbpf-tools use —
 ``clang -g -O2 -target bpf -D__TARGET_ARCH_<arch> -I<vmlinux.h dir>
 -I/usr/include/<multiarch> -c prog.bpf.c -o prog.bpf.o`` — with the vmlinux.h
-written by :mod:`.c_header` from the kernel's BTF rather than by bpftool.  The
+written by :mod:`.c_header` from the kernel's BTF rather than by bpftool, and
+skelgen's own BPF headers (:data:`INCLUDE_DIR`) on the include path.  The
 header is kept in the runtime's cache directory under the SHA-256 of the BTF and
 the skelgen version, so only the first compile on a kernel pays for it.
 """
@@ -29,6 +30,8 @@ from . import __version__
 from .c_header import c_header
 
 VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
+# Headers skelgen ships for BPF programs (``#include <skelgen/hist.bpf.h>``).
+INCLUDE_DIR = Path(__file__).resolve().parent / "include"
 CLANG_CANDIDATES = ("clang-19", "clang")
 BPF_FLAGS = ("-g", "-O2", "-target", "bpf")
 
@@ -187,7 +190,7 @@ def compile_bpf(
         raise CompileError(f"{source}: no such file")
     compiler = find_clang(clang)
     with tempfile.TemporaryDirectory(prefix="skelgen-") as scratch:
-        include_dirs = [vmlinux_header(btf_path, Path(scratch))]
+        include_dirs = [vmlinux_header(btf_path, Path(scratch)), INCLUDE_DIR]
         multiarch = multiarch_include()
         if multiarch is not None:
             include_dirs.append(multiarch)

@@ -337,7 +337,11 @@ class TypeEmitter:
         doc = comment_text(type_name(self.btf, type_id))
         lines = [f"class {name}(enum.IntEnum):", f'    """{doc}"""', ""]
         for value in item.values:
-            raw = value.name if not value.name.startswith("_") else "v" + value.name
+            raw = value.name
+            # Enum reserves _sunder_ and __dunder__ names: whatever sanitising would
+            # turn into a leading underscore gets the prefix too ("[x]" -> "v_x_").
+            if not (raw[:1].isascii() and raw[:1].isalnum()):
+                raw = "v" + raw
             lines.append(f"    {members.claim(raw)} = {value.value}")
         if not item.values:
             lines.append("    pass")
@@ -430,6 +434,11 @@ class TypeEmitter:
                 )
                 continue
             offset = s.bit_offset // 8
+            if is_union and offset:
+                # ctypes places every union member at 0, as C does
+                raise GeneratorError(
+                    f"{doc}: union member {s.c_name!r} at byte offset {offset}"
+                )
             if not is_union and offset > cursor:
                 fields.append(
                     (scope.claim(f"_pad{pads}"), _raw_bytes(offset - cursor), "")
@@ -487,6 +496,8 @@ class TypeEmitter:
     ) -> None:
         lines = [f"class {info.name}({base}):", f'    """{comment_text(doc)}"""', ""]
         lines += [f"    {m.name}: {m.annotation}" for m in info.members]
+        # No instance dict: assigning a name that is no field raises.
+        lines.append("    __slots__ = ()")
         if anonymous:
             lines.append(
                 f"    _anonymous_ = ({', '.join(repr(a) for a in anonymous)},)"

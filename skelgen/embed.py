@@ -1,7 +1,10 @@
-"""The object as embedded in a generated module: debug info dropped, compressed.
+"""The object as embedded in a generated module: debug info dropped, compressed,
+and its parsed spec beside it.
 
 DWARF sections are emptied rather than removed, so section indexes — which symbols
-and relocations refer to — stay valid without rewriting them.
+and relocations refer to — stay valid without rewriting them.  The spec (what the
+runtime's reader makes of the embedded object, packed by ``obj.packed``) is what a
+skeleton opens: no ELF read, no BTF decoded, no ELF library imported at run time.
 """
 
 from __future__ import annotations
@@ -9,12 +12,14 @@ from __future__ import annotations
 import base64
 import zlib
 
+from skelgen_runtime.obj.elf import read_object
 from skelgen_runtime.obj.elf_layout import (
     EHDR as _EHDR,
     SHDR as _SHDR,
     SHT_NOBITS,
     check_layout,
 )
+from skelgen_runtime.obj.packed import pack
 
 
 def strip_debug(elf: bytes) -> bytes:
@@ -62,3 +67,24 @@ def encode(elf: bytes) -> str:
 
 def decode(text: bytes) -> bytes:
     return zlib.decompress(base64.b85decode(text))
+
+
+def packed_spec(stripped: bytes, name: str) -> bytes | None:
+    """The spec of the object as embedded (``strip_debug``'s output), packed; None
+    when it cannot be (the skeleton then reads the embedded object)."""
+    return pack(read_object(stripped, name, origin=name))
+
+
+def bytes_literals(data: bytes, width: int) -> list[str]:
+    """``data`` as bytes literals of at most ``width`` characters each, to be
+    written one after the other: Python joins them when it compiles the module, so
+    importing it decodes nothing."""
+    lines: list[str] = []
+    start = 0
+    while start < len(data):
+        end = min(len(data), start + width // 4)  # \xNN: 4 characters a byte at most
+        while end < len(data) and len(repr(data[start : end + 1])) <= width:
+            end += 1
+        lines.append(repr(data[start:end]))
+        start = end
+    return lines

@@ -31,7 +31,9 @@ The scopes and what each reserves:
   keeps its name).  Members are claimed in C order, before padding (``_pad<N>``,
   ``_size``) and anonymous members (``_anon<N>``).
 * enumerators: the attributes of IntEnum members (:data:`ENUM_RESERVED`); a name
-  starting with ``_`` gets a ``v`` prefix first (``_x`` → ``v_x``).
+  not starting with an ASCII letter or digit gets a ``v`` prefix first (``_x`` →
+  ``v_x``, ``[x]`` → ``v_x_``), so that none becomes one of Enum's reserved
+  ``_sunder_`` names.
 
 The same object and options therefore always give the same names.
 """
@@ -60,6 +62,7 @@ CTYPES_RESERVED = frozenset(
         "_as_parameter_",
         "_frozen_",
         "_memory_",
+        "__slots__",
         "from_buffer",
         "from_buffer_copy",
         "from_address",

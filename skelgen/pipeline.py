@@ -23,7 +23,7 @@ from .naming import identifier
 @dataclass(frozen=True)
 class ModuleSettings:
     """The generator's options (``--name``, ``--no-embed``, ``--object-path``,
-    ``--type``, ``--all-types``, ``--event-type``)."""
+    ``--type``, ``--all-types``, ``--event-type``, ``--subskeleton``)."""
 
     name: str | None = None
     embed: bool = True
@@ -31,6 +31,7 @@ class ModuleSettings:
     types: Sequence[str] = ()
     all_types: bool = False
     event_types: Mapping[str, str] = field(default_factory=dict)
+    subskeleton: bool = False  # --subskeleton
 
 
 def module_from_object(path: Path, settings: ModuleSettings) -> str:
@@ -52,6 +53,7 @@ def module_from_object(path: Path, settings: ModuleSettings) -> str:
         extra_types=list(settings.types),
         all_types=settings.all_types,
         event_types=dict(settings.event_types),
+        subskeleton=settings.subskeleton,
     )
     return generate(spec, elf, options)
 

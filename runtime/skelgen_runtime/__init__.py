@@ -21,11 +21,14 @@ _EXPORTS: dict[str, str] = {
     "LinkNamespace": ".skeleton",
     "MapNamespace": ".skeleton",
     "ProgramNamespace": ".skeleton",
+    "StructOpsNamespace": ".skeleton",
+    "Subskeleton": ".subskeleton",
     "Program": ".program",
     "TestRunResult": ".program",
     "Link": ".link.link",
     "IterLink": ".link.link",
     "UsdtLink": ".link.usdt",
+    "PerfSamplingLink": ".link.perf_event",
     # maps
     "Map": ".maps",
     "MapItems": ".maps",
@@ -44,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "RingBuf": ".maps",
     "PerfEventArray": ".maps",
     "UserRingBuf": ".maps",
+    "StructOpsMap": ".maps",
     "MapInfo": ".maps.info",
     "PerCpuValues": ".cdata.codec",
     "EventPoller": ".events.poller",
@@ -127,6 +131,7 @@ if TYPE_CHECKING:  # what type checkers see; tests check it matches _EXPORTS
     )
     from .events.poller import EventPoller as EventPoller
     from .link.link import IterLink as IterLink, Link as Link
+    from .link.perf_event import PerfSamplingLink as PerfSamplingLink
     from .link.usdt import UsdtLink as UsdtLink
     from .maps import (
         ArrayMap as ArrayMap,
@@ -145,6 +150,7 @@ if TYPE_CHECKING:  # what type checkers see; tests check it matches _EXPORTS
         RingBuf as RingBuf,
         StackMap as StackMap,
         StackTraceMap as StackTraceMap,
+        StructOpsMap as StructOpsMap,
         UserRingBuf as UserRingBuf,
     )
     from .maps.histogram import (
@@ -158,7 +164,9 @@ if TYPE_CHECKING:  # what type checkers see; tests check it matches _EXPORTS
         MapNamespace as MapNamespace,
         ProgramNamespace as ProgramNamespace,
         Skeleton as Skeleton,
+        StructOpsNamespace as StructOpsNamespace,
     )
+    from .subskeleton import Subskeleton as Subskeleton
     from .symbols.kallsyms import KernelSymbols as KernelSymbols, ksym as ksym
     from .symbols.table import Symbol as Symbol
     from .symbols.trace_pipe import TraceEvent as TraceEvent, TracePipe as TracePipe

@@ -11,21 +11,23 @@ The generated skeleton is a typed layer over exactly this class.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .closing import Closing
 from .errors import AttachError, BPFError, MapError
 from .link.link import Link
+from .link.struct_ops import attach_struct_ops
 from .link.usdt_manager import UsdtManager
 from .load.loader import Loader
 from .load.memory import SectionMemory
 from .maps import Map
 from .maps.map import pin_path_for
-from .obj.elf import read_object, read_object_file
+from .maps.struct_ops import StructOpsMap
 from .obj.spec import ObjectSpec
 from .program import Program
+from .uapi.bpf import ProgType
 
 # A CONFIG_* override: bool → y/n, int, or a string as written in a .config.
 KconfigValue = bool | int | str
@@ -47,6 +49,9 @@ class _Named(Mapping[str, Any]):
             raise self._error(
                 f"no {self._what} named {name!r} (the object has: {known})"
             ) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._items)
@@ -82,6 +87,8 @@ class BPFObject(Closing):
         }
         self._loader: Loader | None = None
         self.links: dict[str, Link] = {}
+        #: Called once the object is loaded (what subskeletons do to their views).
+        self.after_load: list[Callable[[], None]] = []
         self.loaded = False
         self.destroyed = False
 
@@ -98,6 +105,8 @@ class BPFObject(Closing):
         kconfig: Mapping[str, KconfigValue] | None = None,
     ) -> BPFObject:
         """Read an object file; ``name`` defaults to the file name without ``.o``."""
+        from .obj.elf import read_object_file  # the ELF reader: not for packed specs
+
         return cls(
             read_object_file(Path(path), name),
             pin_root=pin_root,
@@ -116,6 +125,8 @@ class BPFObject(Closing):
         kconfig: Mapping[str, KconfigValue] | None = None,
     ) -> BPFObject:
         """Read an object held in memory (what a skeleton embeds)."""
+        from .obj.elf import read_object
+
         return cls(
             read_object(data, name, origin=name),
             pin_root=pin_root,
@@ -151,6 +162,7 @@ class BPFObject(Closing):
         self._alive()
         if self.loaded:
             raise BPFError(f"object {self.name} is already loaded")
+        self._struct_ops_autoload()
         loader = Loader(
             self.spec,
             self._maps,
@@ -162,10 +174,40 @@ class BPFObject(Closing):
         loader.load()
         self._loader = loader
         self.loaded = True
+        for step in self.after_load:
+            step()
+
+    def _struct_ops_autoload(self) -> None:
+        """As libbpf at load: a struct_ops program loads when a created struct_ops
+        map uses it (it has no member to be loaded for otherwise), unless its
+        autoload was set by hand."""
+        used = {
+            program
+            for m in self.spec.maps.values()
+            if m.struct_ops is not None and m.autocreate
+            for program in m.struct_ops.programs.values()
+        }
+        for program in self._programs.values():
+            if program.prog_type == ProgType.STRUCT_OPS and not program.autoload_set:
+                program.spec.autoload = program.name in used
+
+    def attach_struct_ops(self, map_name: str) -> Link:
+        """Register the struct_ops map ``map_name`` with the kernel (libbpf's
+        ``bpf_map__attach_struct_ops``); its link, also in ``links``, unregisters it."""
+        self._alive()
+        m = self.maps[map_name]
+        if not isinstance(m, StructOpsMap):
+            raise AttachError(f"map {map_name} is not a struct_ops map")
+        existing = self.links.get(map_name)
+        if existing is not None and existing.attached:
+            raise AttachError(f"struct_ops {map_name} is registered already")
+        link = self.links[map_name] = attach_struct_ops(m)
+        return link
 
     def attach(self) -> dict[str, Link]:
-        """Attach every loaded program whose section says how (libbpf's skeleton
-        attach).  If one fails, the ones attached by this call are detached again."""
+        """Attach every loaded program whose section says how and register every
+        struct_ops map (libbpf's skeleton attach); ``links`` holds them by program or
+        map name.  If one fails, the ones attached by this call are detached again."""
         self._alive()
         if not self.loaded:
             raise AttachError(f"object {self.name}: load() before attach()")
@@ -182,6 +224,15 @@ class BPFObject(Closing):
                 link = program.auto_attach()
                 if link is not None:
                     self.links[name] = link
+                    made.append(name)
+            for name, m in self._maps.items():
+                existing = self.links.get(name)
+                if (
+                    isinstance(m, StructOpsMap)
+                    and m.loaded
+                    and (existing is None or not existing.attached)
+                ):
+                    self.attach_struct_ops(name)
                     made.append(name)
         except BaseException:
             for name in made:

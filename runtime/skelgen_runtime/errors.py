@@ -11,6 +11,10 @@ import errno as errno_codes
 import os
 from typing import TypeVar
 
+#: The kernel's internal "operation not supported" (not EOPNOTSUPP), which reaches
+#: user space from some bpf() commands and has no name in libc.
+ENOTSUPP = 524
+
 
 class BPFError(Exception):
     """Base class of every error raised by skelgen_runtime."""
@@ -109,6 +113,8 @@ def privilege_hint(err: int) -> str:
 
 def describe_errno(err: int) -> str:
     """``"EPERM: Operation not permitted"`` style text for an errno value."""
+    if err == ENOTSUPP:  # the kernel's own errno, which libc has no name for
+        return "ENOTSUPP: Operation not supported by the kernel"
     name = errno_codes.errorcode.get(err, f"errno {err}")
     return f"{name}: {os.strerror(err)}"
 

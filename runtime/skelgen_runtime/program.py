@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import AttachError, BPFError, LoadError, describe_errno
+from .errors import ENOTSUPP, AttachError, BPFError, LoadError, describe_errno
 from .link.auto import MANUAL_METHODS, auto_attach
 from .link.cgroup import attach_cgroup
 from .link.iter import attach_iter
@@ -18,7 +18,12 @@ from .link.kprobe import attach_kprobe, attach_kprobe_multi, attach_ksyscall
 from .link.link import IterLink, Link
 from .link.netfilter import attach_netfilter
 from .link.netns import attach_netns
-from .link.perf_event import attach_perf_event, attach_tracepoint
+from .link.perf_event import (
+    PerfSamplingLink,
+    attach_perf_event,
+    attach_perf_sampling,
+    attach_tracepoint,
+)
 from .link.socket import attach_socket
 from .link.sockmap import attach_sockmap
 from .link.tc import attach_netkit, attach_tcx
@@ -38,7 +43,6 @@ L = TypeVar("L", bound=Link)
 
 # Room for a program to grow the packet (bpf_xdp_adjust_tail, bpf_skb_change_tail).
 TEST_RUN_GROWTH = 4096
-ENOTSUPP = 524  # the kernel-internal errno for "no test run for this program type"
 _TEST_RUN_HINTS = {
     ENOTSUPP: " (this program type cannot be test-run)",
     errno.ENOSPC: " (the output is larger than data_out_size)",
@@ -73,6 +77,9 @@ class Program:
         self._links: list[Link] = []
         #: Whether the object's attach() attaches this program (libbpf's autoattach).
         self.autoattach = True
+        self._attach_program: Program | int | None = None  # set_attach_target
+        #: Whether autoload was set by hand (load() then leaves it as it is).
+        self.autoload_set = False
 
     @property
     def name(self) -> str:
@@ -100,6 +107,7 @@ class Program:
     def autoload(self, value: bool) -> None:
         self._before_load("autoload")
         self.spec.autoload = bool(value)
+        self.autoload_set = True
 
     @property
     def attach_target(self) -> str | None:
@@ -108,11 +116,38 @@ class Program:
             return self.spec.attach_target
         return self.spec.kind.target if self.spec.kind is not None else None
 
-    def set_attach_target(self, target: str, prog_fd: int | None = None) -> None:
-        """Change the BTF attach target (fentry/fexit/tp_btf/lsm/freplace) before load."""
+    def set_attach_target(
+        self, target: str | Program | int, function: str | None = None
+    ) -> None:
+        """Change the BTF attach target before load.
+
+        ``set_attach_target("func")``: a kernel function (fentry/fexit/tp_btf/lsm).
+        ``set_attach_target(program, "func")``: a global function of a loaded BPF
+        program (a ``Program`` or its fd), what freplace replaces."""
         self._before_load("the attach target")
-        self.spec.attach_target = target
-        self.spec.attach_prog_fd = prog_fd
+        if isinstance(target, str):
+            if function is not None:
+                raise BPFError(
+                    f"program {self.name}: set_attach_target(target, function): the "
+                    "target is a BPF program (a Program or its fd), not a name"
+                )
+            self.spec.attach_target = target
+            self._attach_program = None
+            return
+        if not function:
+            raise BPFError(
+                f"program {self.name}: set_attach_target(program, function) needs the "
+                "name of the program's function"
+            )
+        self.spec.attach_target = function
+        self._attach_program = target
+
+    @property
+    def attach_program_fd(self) -> int | None:
+        """The fd of the BPF program this one attaches to (set_attach_target), or
+        None when it attaches to the kernel."""
+        target = self._attach_program
+        return target.fd if isinstance(target, Program) else target
 
     def _before_load(self, what: str) -> None:
         if self._fd is not None:
@@ -256,6 +291,14 @@ class Program:
     def attach_perf_event(self, perf_fd: int) -> Link:
         """Attach to an open perf event; the link then owns ``perf_fd``."""
         return self._own(attach_perf_event(self, perf_fd))
+
+    def attach_perf_sampling(
+        self, freq: int = 0, cpu: int | None = None, *, period: int = 0
+    ) -> PerfSamplingLink:
+        """Sample ``freq`` times a second of CPU time (or every ``period`` ns), on CPU
+        ``cpu`` or on every online CPU (``None``): a ``perf_event`` program, on one
+        software cpu-clock event per CPU, released together."""
+        return self._own(attach_perf_sampling(self, freq, period, cpu))
 
     def attach_xdp(self, interface: int | str, flags: int = 0) -> Link:
         return self._own(attach_xdp(self, interface, flags))

@@ -7,22 +7,19 @@ so a skeleton does nothing the plain runtime API cannot do.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import sys
-import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self, TypedDict, Unpack
 
 from .bpf_object import BPFObject, KconfigValue
-from .cdata.types import freeze
+from .cdata.types import freeze, write_through
 from .closing import Closing
 from .errors import BPFError, ObjectError
 from .link.link import Link
 from .maps.map import Map
-from .obj.elf import read_object_bytes
+from .maps.struct_ops import StructOpsMap
 from .program import Program
 
 
@@ -59,8 +56,17 @@ class ProgramNamespace:
         return iter(list(vars(self).values()))
 
 
+class StructOpsNamespace:
+    """``skel.struct_ops``: each struct_ops map's table in the object's layout of
+    its struct, writable until load (bpftool's ``skel->struct_ops.<map>``)."""
+
+    def __init__(self, tables: Mapping[str, Any]) -> None:
+        for attr, table in tables.items():
+            object.__setattr__(self, attr, table)
+
+
 class LinkNamespace:
-    """``skel.links``: the link of each program, or None.  A link assigned here by
+    """``skel.links``: the link of each program and struct_ops map, or None.  A link assigned here by
     hand belongs to the skeleton: detach() and destroy() release it too."""
 
     def __init__(self, names: list[str]) -> None:
@@ -84,12 +90,42 @@ class LinkNamespace:
                 object.__setattr__(self, name, None)
 
 
-class Skeleton(Closing):
+class SectionViews:
+    """Global-data views as attributes of a skeleton or subskeleton, and what load
+    changes for them: ``.rodata`` frozen; on a kernel that cannot mmap the sections,
+    reads refreshed from the map (``__getattr__``), field writes sent to it."""
+
+    obj: BPFObject
+    _map_backed_views: dict[str, Any]
+
+    def _section_loaded(self, attr: str, section: str) -> None:
+        view = getattr(self, attr)
+        if self.obj.spec.datasecs[section].readonly:
+            freeze(view)
+        if self.obj.datasec(section).map_backed:
+            write_through(view)
+            self._map_backed_views[attr] = view
+            object.__delattr__(self, attr)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes not set on the instance: the global-data
+        # sections that a kernel without BPF_F_MMAPABLE keeps in a map.
+        views = self.__dict__.get("_map_backed_views", {})
+        if name not in views:
+            raise AttributeError(f"{type(self).__name__!r} has no attribute {name!r}")
+        view = views[name]
+        view._memory_.refresh()
+        return view
+
+
+class Skeleton(SectionViews, Closing):
     """open → (set rodata/bss, autoload, map sizes) → load → attach → destroy."""
 
     # Filled in by the generated subclass.
     _object_name_: ClassVar[str]
     _object_data_: ClassVar[bytes | None] = None  # embedded: zlib + base85
+    # the embedded object already parsed (obj.packed): opening it reads no ELF
+    _object_spec_: ClassVar[bytes | None] = None
     # --no-embed: the object's SHA-256, and where it is unless open() says
     # (--object-path; a relative path is relative to the module's directory)
     _object_sha256_: ClassVar[str | None] = None
@@ -97,6 +133,9 @@ class Skeleton(Closing):
     _maps_: ClassVar[dict[str, tuple[str, Any, Any]]] = {}  # attr → (map, key, value)
     _programs_: ClassVar[dict[str, str]] = {}  # attr → program name
     _datasecs_: ClassVar[dict[str, tuple[str, Any]]] = {}  # attr → (section, class)
+    # attr → (struct_ops map, class of its struct); their links are links.<attr>
+    _struct_ops_: ClassVar[dict[str, tuple[str, Any]]] = {}
+    _struct_ops_namespace_: ClassVar[type[StructOpsNamespace]] = StructOpsNamespace
     _namespaces_: ClassVar[
         tuple[type[MapNamespace], type[ProgramNamespace], type[LinkNamespace]]
     ]
@@ -104,6 +143,7 @@ class Skeleton(Closing):
     maps: MapNamespace
     progs: ProgramNamespace
     links: LinkNamespace
+    struct_ops: StructOpsNamespace
 
     def __init__(self, obj: BPFObject) -> None:
         self.obj = obj
@@ -117,8 +157,14 @@ class Skeleton(Closing):
         self.progs = progs_type(
             {a: obj.programs[p] for a, p in self._programs_.items()}
         )
-        self.links = links_type(list(self._programs_))
-        self._map_backed_views: dict[str, Any] = {}
+        self.links = links_type([*self._programs_, *self._struct_ops_])
+        tables = {}
+        for attr, (map_name, cls) in self._struct_ops_.items():
+            m = obj.maps[map_name]
+            assert isinstance(m, StructOpsMap)
+            tables[attr] = cls.from_buffer(m.data)
+        self.struct_ops = self._struct_ops_namespace_(tables)
+        self._map_backed_views = {}
         for attr, (section, cls) in self._datasecs_.items():
             memory = obj.datasec(section)
             view = cls.from_address(memory.address)
@@ -139,7 +185,14 @@ class Skeleton(Closing):
                     f"{cls.__name__} embeds its object: object_path is for"
                     " modules generated with --no-embed"
                 )
+            import base64
+            import zlib
+
             return zlib.decompress(base64.b85decode(cls._object_data_))
+        import hashlib
+
+        from .obj.elf import read_object_bytes
+
         path = cls._default_object_path() if object_path is None else object_path
         data = read_object_bytes(path)
         expected = cls._object_sha256_
@@ -174,13 +227,28 @@ class Skeleton(Closing):
         """Parse the object; maps and programs can still be configured.
         ``object_path``: where the object is, for a module generated with
         ``--no-embed``; the other options are :meth:`BPFObject.open`'s."""
-        obj = BPFObject.from_bytes(
-            cls.elf_bytes(object_path),
-            object_name or cls._object_name_,
-            pin_root=pin_root,
-            btf_custom_path=btf_custom_path,
-            kconfig=kconfig,
-        )
+        name = object_name or cls._object_name_
+        spec = None
+        if cls._object_spec_ is not None and object_path is None:
+            from .obj.packed import unpack
+
+            spec = unpack(cls._object_spec_)  # None: packed by another runtime
+        if spec is None:
+            obj = BPFObject.from_bytes(
+                cls.elf_bytes(object_path),
+                name,
+                pin_root=pin_root,
+                btf_custom_path=btf_custom_path,
+                kconfig=kconfig,
+            )
+        else:
+            spec.name = name
+            obj = BPFObject(
+                spec,
+                pin_root=pin_root,
+                btf_custom_path=btf_custom_path,
+                kconfig=kconfig,
+            )
         return cls(obj)
 
     @classmethod
@@ -199,33 +267,19 @@ class Skeleton(Closing):
     def load(self) -> None:
         self.obj.load()
         for attr, (section, _cls) in self._datasecs_.items():
-            view = getattr(self, attr)
-            if self.obj.spec.datasecs[section].readonly:
-                freeze(view)
-            memory = self.obj.datasec(section)
-            if memory.map_backed:
-                # No mmap on this kernel: each read of the attribute refreshes the
-                # copy (__getattr__), each field assignment goes to the map.
-                object.__setattr__(view, "_after_write_", memory.flush)
-                self._map_backed_views[attr] = view
-                object.__delattr__(self, attr)
-
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for attributes not set on the instance: the global-data
-        # sections that a kernel without BPF_F_MMAPABLE keeps in a map.
-        views = self.__dict__.get("_map_backed_views", {})
-        if name not in views:
-            raise AttributeError(f"{type(self).__name__!r} has no attribute {name!r}")
-        view = views[name]
-        view._memory_.refresh()
-        return view
+            self._section_loaded(attr, section)
 
     def attach(self) -> None:
-        """Attach every program whose section says how; ``skel.links`` gets the links."""
-        for program_name, link in self.obj.attach().items():
-            for attr, name in self._programs_.items():
-                if name == program_name and getattr(self.links, attr) is None:
-                    setattr(self.links, attr, link)
+        """Attach every program whose section says how and register every struct_ops
+        map; ``skel.links`` gets the links."""
+        names = {
+            **{name: attr for attr, name in self._programs_.items()},
+            **{name: attr for attr, (name, _cls) in self._struct_ops_.items()},
+        }
+        for name, link in self.obj.attach().items():
+            attr = names.get(name)
+            if attr is not None and getattr(self.links, attr) is None:
+                setattr(self.links, attr, link)
 
     def detach(self) -> None:
         self.links.detach_all()

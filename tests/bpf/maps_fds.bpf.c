@@ -52,12 +52,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pinned_counts SEC(".maps");
 
-struct {
+/* One map each for the user and the kernel stack: two stacks hashed into one map
+ * may share a bucket, and bpf_get_stackid() then fails with -EEXIST. */
+struct stack_map {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(max_entries, 64);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, 127 * sizeof(__u64));
-} stacks SEC(".maps");
+};
+
+struct stack_map stacks SEC(".maps");
+struct stack_map kernel_stacks SEC(".maps");
 
 __u32 key_in;
 __u64 results[4];
@@ -117,7 +122,7 @@ SEC("tp/syscalls/sys_enter_getppid") int on_getppid(void *ctx)
 	if ((bpf_get_current_pid_tgid() >> 32) != target_pid)
 		return 0;
 	user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-	kernel_stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	kernel_stack_id = bpf_get_stackid(ctx, &kernel_stacks, 0);
 	return 0;
 }
 

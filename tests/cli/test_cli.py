@@ -173,6 +173,23 @@ def test_an_output_that_is_not_a_regular_file_is_written_not_replaced(
     assert b"class GlobalsBpf(Skeleton)" in received[0]
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o002, 0o077])
+def test_the_output_honours_the_umask(
+    globals_obj: Path, tmp_path: Path, umask: int
+) -> None:
+    out = tmp_path / "globals_skel.py"
+    proc = subprocess.run(
+        [sys.executable, "-m", "skelgen", str(globals_obj), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: os.umask(umask),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary left
+
+
 def test_module_runs_with_python_m(globals_obj: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "skelgen", "--version"],
@@ -356,3 +373,24 @@ def test_event_type_option_types_a_perf_buffer(
         events = skel.maps.events.drain()
     assert isinstance(events[0], typed_perf_skel.event)
     assert [(e.seq, e.value) for e in events] == [(0, 0), (1, 3), (2, 6)]
+
+
+def test_subskeleton_binds_by_name_and_embeds_nothing(
+    build_bpf: Callable[[str], Path], tmp_path: Path
+) -> None:
+    lib = build_bpf("subskel_lib")
+    out = tmp_path / "lib_subskel.py"
+    proc = skelgen("--subskeleton", lib, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert "_object_data_" not in text and "Typed subskeleton of" in text
+    module = import_file(out, "cli_lib_subskel")
+    cls = module.SubskelLibBpf
+    assert cls._datasecs_["bss"][0] == ".bss"
+    assert cls._datasecs_["bss"][2] == {"lib_counter": "lib_counter"}
+    # The library alone is an object linked with itself: every name is found.
+    with BPFObject.open(lib) as obj:
+        sub = cls(obj)
+        sub.data.lib_step = 9
+        assert obj.datasec(".data").read() == (9).to_bytes(4, "little")
+        assert sub.progs.lib_reset is obj.programs["lib_reset"]

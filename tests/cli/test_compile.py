@@ -105,7 +105,7 @@ def test_compiled_tool_loads_and_counts(killcount_skel: Path) -> None:
 
 
 @pytest.mark.usefixtures("root_only")
-@pytest.mark.parametrize("source", ["tool_opensnoop", "globals"])
+@pytest.mark.parametrize("source", ["tool_opensnoop", "globals", "hist_slots"])
 def test_compiled_test_sources_load(
     source: str, tools: dict[str, str], tmp_path: Path
 ) -> None:

@@ -65,6 +65,7 @@ def main() -> None:
         if found is not None:
             count: int = found.n
         lskel.maps.fam_map[key] = fam()
+        lskel.maps.fam_map.print_log2_hist("usecs", slots="libbpf-tools", file=None)
         print(retval, number, real, name, flag, letter, neg, top, pids, link)
 """
 
@@ -83,6 +84,13 @@ MISTAKES = {
     "misspelled_open_option": "TypesValuesBpf.open(pin_rot='/x')  # expect: call-arg",
     "misspelled_open_and_load_option": (
         "TypesValuesBpf.open_and_load(kconfg={})  # expect: call-arg"
+    ),
+    "misspelled_hist_option": (
+        'layout().maps.fam_map.print_log2_hist("us", strip_leading_zeros=True)'
+        "  # expect: call-arg"
+    ),
+    "wrong_hist_slots": (
+        'layout().maps.fam_map.print_linear_hist(slots="libbpf")  # expect: arg-type'
     ),
     "wrong_kconfig_value": (
         "TypesValuesBpf.open(kconfig={'CONFIG_HZ': 1.5})  # expect: dict-item"

@@ -117,6 +117,20 @@ class NetNs:
         return result[0]
 
 
+@contextmanager
+def netns(suffix: str = "n") -> Iterator[NetNs]:
+    """A network namespace of the test's own with loopback up; deleted on exit."""
+    ns = NetNs(f"skg{os.getpid()}{suffix}")
+    try:
+        run("ip", "netns", "add", ns.name)
+        run("ip", "-n", ns.name, "link", "set", "lo", "up")
+        yield ns
+    finally:
+        subprocess.run(
+            ["ip", "netns", "del", ns.name], capture_output=True, check=False
+        )
+
+
 @dataclass(frozen=True)
 class VethPair:
     """``va`` (10.248.0.1) in namespace ``a``, its peer ``vb`` (10.248.0.2) in ``b``."""

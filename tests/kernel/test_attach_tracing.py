@@ -18,10 +18,17 @@ from attach_support import loaded, read_global, wait_for, write_global
 from conftest import open_fds
 from kernel_features import with_syscall_programs
 from ptrace.syscall.names import SYSCALL_NAMES
-from skelgen_runtime import AttachError, BPFError, BPFObject, LoadError
+from skelgen_runtime import (
+    AttachError,
+    BPFError,
+    BPFObject,
+    LoadError,
+    PerfSamplingLink,
+)
 from skelgen_runtime.errors import LoadPermissionError
 from skelgen_runtime.features import btf as btf_features, links as link_features
 from skelgen_runtime.kernel import btf as kernel_btf
+from skelgen_runtime.kernel.cpus import online_cpus
 from skelgen_runtime.kernel.probes import (
     ProbeUnsupportedError,
     open_kprobe,
@@ -341,6 +348,40 @@ def test_perf_event_program_samples_on_every_cpu(
         stopped = read_global(obj, "samples")
         time.sleep(0.05)
         assert read_global(obj, "samples") == stopped
+
+
+def test_perf_sampling_attaches_per_cpu_and_detaches_together(
+    build_bpf: Callable[[str], Path],
+) -> None:
+    path = build_bpf("attach_misc")
+    with loaded(path, without=["dump_numbers"], target_tgid=os.getpid()) as obj:
+        program = obj.programs["on_sample"]
+        before = open_fds()
+        link = program.attach_perf_sampling(freq=1000)
+        assert isinstance(link, PerfSamplingLink) and link.kind == "perf_sampling"
+        assert len(link.per_cpu) == len(online_cpus())
+        assert link.target == "cpu-clock 1000 Hz on every cpu"
+        deadline = time.monotonic() + 0.15
+        while time.monotonic() < deadline:
+            pass  # busy: the samples on our CPU catch this process
+        assert read_global(obj, "target_samples") >= 20
+        link.detach()
+        assert open_fds() == before
+        stopped = read_global(obj, "samples")
+        time.sleep(0.05)
+        assert read_global(obj, "samples") == stopped
+
+        with program.attach_perf_sampling(period=1_000_000, cpu=0) as one:
+            assert [each.target for each in one.per_cpu] == [
+                "cpu-clock every 1000000 ns on cpu 0"
+            ]
+        with pytest.raises(AttachError, match="give one of freq"):
+            program.attach_perf_sampling()
+        with pytest.raises(
+            AttachError, match=r"perf_sampling cpu-clock 99 Hz on cpu 4096\): "
+        ):
+            program.attach_perf_sampling(freq=99, cpu=4096)
+        assert open_fds() == before
 
 
 def test_task_iterator_prints_the_tasks(build_bpf: Callable[[str], Path]) -> None:

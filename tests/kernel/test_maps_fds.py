@@ -192,7 +192,7 @@ def test_stack_trace_map(skel: Any) -> None:
     user_id, kernel_id = skel.data.user_stack_id, skel.data.kernel_stack_id
     assert user_id >= 0 and kernel_id >= 0
     user_stack = skel.maps.stacks.walk(user_id)
-    kernel_stack = skel.maps.stacks.walk(kernel_id)
+    kernel_stack = skel.maps.kernel_stacks.walk(kernel_id)
     assert user_stack and kernel_stack
     assert all(ip >= 0xFFFF800000000000 for ip in kernel_stack)
     executable = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ctypes
 import gc
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -241,3 +243,29 @@ def test_missing_privilege_is_a_permission_error_with_a_hint(
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 1
     assert "EPERM" in lines[0] and "CAP_BPF" in lines[0] and "root" in lines[0]
+
+
+def test_an_object_collected_in_a_cycle_is_destroyed_without_a_crash(
+    build_bpf: Callable[[str], Path],
+) -> None:
+    # In a cycle, the collector may unmap a section's memory (its finalizer)
+    # before BPFObject.__del__ destroys the object; that used to read the unmapped
+    # pages and kill the process. A child process, so a crash fails only this test.
+    script = (
+        "import gc, sys\n"
+        "from skelgen_runtime import BPFObject\n"
+        "obj = BPFObject.open(sys.argv[1])\n"
+        "obj.load()\n"
+        "obj.cycle = obj\n"
+        "del obj\n"
+        "gc.collect()\n"
+        "print('collected')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(build_bpf("globals"))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (proc.returncode, proc.stdout) == (0, "collected\n"), proc.stderr

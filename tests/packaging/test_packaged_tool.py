@@ -130,7 +130,6 @@ def test_the_tool_runs_in_a_clean_venv_with_only_the_runtime(
         "execcount",
         "skelgen-runtime",
         "pyelftools",
-        "python-ptrace",
     }
 
     # A program of our own name, exec'd three times while the tool runs.

@@ -14,6 +14,7 @@ from skelgen_runtime.cdata.codec import PerCpuValues
 from skelgen_runtime.maps.histogram import (
     format_linear_hist,
     format_log2_hist,
+    log2_slot,
     print_linear_hist,
     print_log2_hist,
     stars,
@@ -134,3 +135,29 @@ def test_print_sections_keyed_by_the_first_field() -> None:
 def test_bad_slots_are_reported() -> None:
     with pytest.raises(ValueError, match="slot 70"):
         print_log2_hist({70: 1}, file=io.StringIO())
+
+
+def test_libbpf_tools_slots_print_as_bcc_prints_the_same_values() -> None:
+    # libbpf-tools' log2l() puts each value one slot lower than bcc's bpf_log2l().
+    libbpf_counts = LOG2_COUNTS[1:]
+    assert format_log2_hist(libbpf_counts, "usecs", slots="libbpf-tools") == LOG2_TEXT
+    out = io.StringIO()
+    print_log2_hist(
+        dict(enumerate(libbpf_counts)), "usecs", file=out, slots="libbpf-tools"
+    )
+    assert out.getvalue() == LOG2_TEXT
+    # Read with the wrong convention, every bucket is one slot off.
+    assert format_log2_hist(libbpf_counts, "usecs") != LOG2_TEXT
+
+
+def test_log2_slot_of_each_convention() -> None:
+    assert [log2_slot(v) for v in (0, 1, 2, 3, 4, 7, 8)] == [1, 1, 2, 2, 3, 3, 4]
+    assert [log2_slot(v, "libbpf-tools") for v in (0, 1, 2, 3, 4, 8)] == [
+        0, 0, 1, 1, 2, 3,
+    ]  # fmt: skip
+    assert log2_slot(2**64 - 1) == 64 and log2_slot(2**64 - 1, "libbpf-tools") == 63
+
+
+def test_an_unknown_slot_convention_is_refused() -> None:
+    with pytest.raises(ValueError, match="slots must be 'bcc' or 'libbpf-tools'"):
+        print_log2_hist([0, 1], slots="bpftrace", file=io.StringIO())  # type: ignore[arg-type]

@@ -87,6 +87,22 @@ LOOKUPS = [
         AttachKind.TRACING,
         "bpf_modify_return_test",
     ),
+    (
+        "fsession/vfs_read",
+        ProgType.TRACING,
+        AttachType.TRACE_FSESSION,
+        False,
+        AttachKind.TRACING,
+        "vfs_read",
+    ),
+    (
+        "fsession.s/vfs_read",
+        ProgType.TRACING,
+        AttachType.TRACE_FSESSION,
+        True,
+        AttachKind.TRACING,
+        "vfs_read",
+    ),
     ("freplace/handler", ProgType.EXT, None, False, AttachKind.TRACING, "handler"),
     (
         "lsm/file_open",
@@ -432,6 +448,7 @@ def test_enum_numbering_is_dense() -> None:
     assert [int(t) for t in AttachType] == list(range(len(AttachType)))
     assert ProgType.NETFILTER.value == 32
     assert AttachType.TRACE_UPROBE_SESSION.value == 57
+    assert AttachType.TRACE_FSESSION.value == 58  # libbpf 1.7
 
 
 def _uapi_enum_names(header: str, enum_name: str, prefix: str) -> list[str]:

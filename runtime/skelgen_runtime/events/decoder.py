@@ -54,6 +54,12 @@ class EventDecoder(Generic[E]):
         with collector_paused(count):
             return list(map(self.event_type.from_buffer_copy, repeat(data), offsets))
 
+    @staticmethod
+    def uniform_run(words: memoryview, first: int, step: int, count: int) -> int:
+        """:func:`uniform_run`: what the readers ask the decoder (an array decoder
+        answers with numpy)."""
+        return uniform_run(words, first, step, count)
+
 
 def uniform_run(words: memoryview, first: int, step: int, count: int) -> int:
     """How many of the ``count`` words at ``first``, ``first + step``... equal the

@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from ..errors import MapError
 from ..uapi.perf import PERF_RECORD_LOST, PERF_RECORD_SAMPLE
-from .decoder import EventDecoder, uniform_run
+from .decoder import EventDecoder
 
 E = TypeVar("E")
 
@@ -58,7 +58,7 @@ def read_perf_ring(
             buffer, at = data, offset
             if kind == PERF_RECORD_SAMPLE:
                 fit = min(head - tail, size - offset) // record_size
-                count = uniform_run(words, offset >> 3, record_size >> 3, fit)
+                count = decoder.uniform_run(words, offset >> 3, record_size >> 3, fit)
                 if count > 1:
                     length = _U32.unpack_from(data, offset + HEADER_SIZE)[0]
                     records += decoder.run(

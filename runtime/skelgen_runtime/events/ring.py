@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from .decoder import EventDecoder, uniform_run
+from .decoder import EventDecoder
 
 E = TypeVar("E")
 
@@ -58,7 +58,7 @@ def read_ring(
         if header & DISCARD_BIT:
             consumer += stride
             continue
-        count = uniform_run(
+        count = decoder.uniform_run(
             words, offset >> 2, stride >> 2, (producer - consumer) // stride
         )
         if count > 1:

@@ -10,15 +10,12 @@ it cannot be written, nothing is cached).
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 
 from ..btf import types as bt
 from ..btf.btf import AbstractBtf
 from ..btf.lazy import BtfIndex, LazyBtf, check_index
-from ..cache import cache_dir, store_file
 from ..errors import LoadError, ObjectError
-from ..obj.elf import btf_bytes
 from ..uapi.bpf import AttachType, ProgType
 
 BTF_DIR = "/sys/kernel/btf"
@@ -38,7 +35,11 @@ def load_btf_file(path: str = VMLINUX_BTF) -> LazyBtf:
 @functools.lru_cache(maxsize=4)
 def _load_btf_file(path: str, _size: int, _mtime_ns: int, _ino: int) -> LazyBtf:
     try:
-        data = btf_bytes(_read(path))
+        data = _read(path)
+        if data[:4] == b"\x7fELF":  # a vmlinux image, not raw BTF
+            from ..obj.elf import btf_bytes  # and pyelftools: for ELF files only
+
+            data = btf_bytes(data)
         return LazyBtf(data, index=_cached_index(data))
     except ObjectError as exc:
         raise LoadError(f"kernel BTF {path}: {exc}") from None
@@ -85,6 +86,10 @@ def _read(path: str) -> bytes:
 
 def _cached_index(data: bytes) -> BtfIndex | None:
     """The stored index of these bytes; None (build it) when there is none yet."""
+    import hashlib
+
+    from ..cache import cache_dir, store_file  # loading kernel BTF only
+
     directory = cache_dir()
     if directory is None:
         return None

@@ -9,15 +9,14 @@ the extern's C type and fit in it.
 
 from __future__ import annotations
 
-import gzip
-import platform
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 
 from ..errors import LoadError
 from ..obj.spec import ExternKind, ExternSpec, KconfigType
 
-CONFIG_PATHS = (f"/boot/config-{platform.release()}", "/proc/config.gz")
+CONFIG_PATHS = (f"/boot/config-{os.uname().release}", "/proc/config.gz")
 VERSION_SIGNATURE = "/proc/version_signature"
 _U64 = (1 << 64) - 1
 _TRISTATE = {"y": 1, "m": 2, "n": 0}
@@ -35,7 +34,7 @@ def kernel_version(release: str | None = None, signature: str | None = None) -> 
     fields = signature.split()
     match = re.match(r"(\d+)\.(\d+)\.(\d+)", fields[2]) if len(fields) > 2 else None
     if match is None:
-        match = re.match(r"(\d+)\.(\d+)\.(\d+)", release or platform.release())
+        match = re.match(r"(\d+)\.(\d+)\.(\d+)", release or os.uname().release)
     if match is None:
         return 0
     major, minor, patch = (int(g) for g in match.groups())
@@ -51,6 +50,8 @@ def read_kernel_config() -> str:
         except OSError:
             continue
         if raw[:2] == b"\x1f\x8b":
+            import gzip  # /proc/config.gz: objects with __kconfig externs only
+
             raw = gzip.decompress(raw)
         return raw.decode("utf-8", "replace")
     raise LoadError(

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 from ..btf import types as bt
 from ..btf.btf import AbstractBtf
-from ..btf.core import types_are_compatible
 from ..btf.lazy import LazyBtf
 from ..errors import LoadError
 from ..obj.spec import ExternKind, ExternSpec
@@ -133,6 +132,8 @@ def _resolve_typed(
     item = btf[btf_id]
     assert isinstance(item, bt.Func | bt.Var)
     target_type = item.type_id if ext.is_func else btf.resolve(item.type_id)
+    from ..btf.core import types_are_compatible  # objects with ksyms only
+
     if not types_are_compatible(local_btf, ext.type_id, btf, target_type):
         raise LoadError(
             f"extern (ksym) {ext.name!r}: its type does not match the kernel's "

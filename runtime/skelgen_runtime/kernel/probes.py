@@ -4,17 +4,28 @@ Probes are opened the way libbpf does: through the ``kprobe``/``uprobe`` PMU whe
 kernel has one, else by adding a named event to tracefs's legacy ``kprobe_events`` or
 ``uprobe_events`` and opening it as a tracepoint.  A legacy event must be removed again
 once its perf event is closed; :class:`ProbeEvent` carries that step.
+
+Legacy events outlive the process that added them, so (:class:`LegacyProbe`): each is
+named ``skelgen_<pid>_...`` (as libbpf names its ``libbpf_<pid>_...``), removed on
+detach and at interpreter exit (its link detached first: the kernel refuses to remove
+an event in use), and each legacy attach first removes the events of skelgen
+processes that no longer run (killed before they could clean up).  An event still in
+use is never removed: the kernel answers EBUSY.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import ctypes
 import errno
 import fnmatch
 import functools
 import itertools
 import os
-import platform
+import re
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -75,8 +86,111 @@ def open_tracepoint(category: str, name: str) -> int:
 
 def legacy_event_name(target: str, offset: int, pid: int, serial: int) -> str:
     """A tracefs event name unique to this process and call, as libbpf builds them."""
-    raw = f"skelgen_{pid}_{serial}_{target}_{offset:#x}"
+    raw = f"{LEGACY_PREFIX}{pid}_{serial}_{target}_{offset:#x}"
     return "".join(c if c.isalnum() else "_" for c in raw)[:_EVENT_NAME_MAX]
+
+
+LEGACY_PREFIX = "skelgen_"
+# A line of kprobe_events / uprobe_events: "p:uprobes/skelgen_123_0_x_0x10 /bin/x:0x10"
+# ("r16:" for a kretprobe with maxactive).
+_LEGACY_LINE = re.compile(
+    rf"^[pr]\d*:(?P<group>[^/\s]+)/(?P<name>{LEGACY_PREFIX}(?P<pid>\d+)_\S*)", re.M
+)
+
+
+class LegacyProbe:
+    """A tracefs event this process added; calling it removes the event (once).
+
+    Until then it is listed for interpreter exit, where the link that owns it
+    (:meth:`owned_by`) is detached first, then the event removed."""
+
+    _live: dict[int, LegacyProbe] = {}  # id → probe, not removed yet
+    _lock = threading.Lock()
+    _exit_hooked = False
+
+    def __init__(self, events_file: str, group: str, name: str) -> None:
+        self.events_file = events_file
+        self.group = group
+        self.name = name
+        self._owner: weakref.WeakMethod[Callable[[], None]] | None = None
+        self._removed = False
+
+    def add(self, location: str, retprobe: bool) -> None:
+        """Write the event to tracefs, first sweeping dead processes' events."""
+        remove_stale_events(self.events_file)
+        with self._lock:
+            if not LegacyProbe._exit_hooked:
+                atexit.register(LegacyProbe.remove_all)
+                LegacyProbe._exit_hooked = True
+            self._live[id(self)] = self
+        try:
+            _append(
+                self.events_file,
+                f"{'r' if retprobe else 'p'}:{self.group}/{self.name} {location}",
+            )
+        except BaseException:
+            self._forget()
+            raise
+
+    def owned_by(self, detach: Callable[[], None]) -> None:
+        """``detach`` (a bound method of the link holding the event's perf fd) runs
+        at exit, before the event is removed."""
+        self._owner = weakref.WeakMethod(detach)
+
+    def __call__(self) -> None:
+        if self._forget():
+            _append(self.events_file, f"-:{self.group}/{self.name}")
+
+    def _forget(self) -> bool:
+        """Unlist; False when it was done already."""
+        with self._lock:
+            if self._removed:
+                return False
+            self._removed = True
+            self._live.pop(id(self), None)
+            return True
+
+    @classmethod
+    def remove_all(cls) -> None:
+        """At exit: detach the owners and remove every event still there."""
+        with cls._lock:
+            live = list(cls._live.values())
+        for probe in live:
+            with contextlib.suppress(Exception):
+                detach = probe._owner() if probe._owner is not None else None
+                if detach is not None:
+                    detach()  # closes the fds, then removes the event
+                probe()
+
+
+def remove_stale_events(events_file: str) -> int:
+    """Remove the events of ``events_file`` that skelgen processes which no longer
+    run left behind; returns how many went.  One in use (a pinned link's) stays."""
+    try:
+        with open(events_file) as f:
+            listing = f.read()
+    except OSError:
+        return 0
+    removed = 0
+    for match in _LEGACY_LINE.finditer(listing):
+        if _running(int(match["pid"])):
+            continue
+        with contextlib.suppress(OSError):  # in use, or removed by another sweep
+            _append(events_file, f"-:{match['group']}/{match['name']}")
+            removed += 1
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it runs, as another user
+        pass
+    return True
 
 
 def _open_pmu_probe(
@@ -139,11 +253,8 @@ def _open_probe(
     # The groups libbpf uses: kprobes/kretprobes, uprobes/uretprobes.
     group = f"{pmu[0]}ret{pmu[1:]}s" if retprobe else f"{pmu}s"
     name = legacy_event_name(label, offset, os.getpid(), next(_legacy_counter))
-
-    def remove() -> None:
-        _append(path, f"-:{group}/{name}")
-
-    _append(path, f"{'r' if retprobe else 'p'}:{group}/{name} {location}")
+    remove = LegacyProbe(path, group, name)
+    remove.add(location, retprobe)
     try:
         return ProbeEvent(_open_tracepoint_id(tracepoint_id(group, name), pid), remove)
     except BaseException:
@@ -258,7 +369,7 @@ def _has_syscall_wrappers(prefix: str) -> bool:
 
 def syscall_function(name: str) -> str:
     """The kernel function a ``ksyscall/<name>`` probe goes on (``__x64_sys_<name>``)."""
-    prefix = _SYSCALL_PREFIXES.get(platform.machine())
+    prefix = _SYSCALL_PREFIXES.get(os.uname().machine)
     if prefix is not None and _has_syscall_wrappers(prefix):
         return f"__{prefix}_sys_{name}"
     return f"sys_{name}"

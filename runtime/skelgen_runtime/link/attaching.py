@@ -6,7 +6,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Protocol
@@ -161,6 +160,8 @@ def multi_probe(
 def interface_index(program: AttachableProgram, kind: str, interface: int | str) -> int:
     if isinstance(interface, int):
         return interface
+    import socket  # programs that attach by interface name only
+
     try:
         return socket.if_nametoindex(interface)
     except OSError:  # carries no errno

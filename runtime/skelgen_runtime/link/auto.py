@@ -107,7 +107,7 @@ MANUAL_METHODS: dict[AttachKind, str] = {
     AttachKind.UPROBE: "attach_uprobe(binary, function)",
     AttachKind.UPROBE_MULTI: "attach_uprobe_multi(binary, pattern)",
     AttachKind.USDT: "attach_usdt(binary, provider, name)",
-    AttachKind.PERF_EVENT: "attach_perf_event(perf_fd)",
+    AttachKind.PERF_EVENT: "attach_perf_sampling(freq) or attach_perf_event(perf_fd)",
     AttachKind.XDP: "attach_xdp(interface)",
     AttachKind.TCX: "attach_tcx(interface)",
     AttachKind.TC: "attach_tcx(interface, direction)",

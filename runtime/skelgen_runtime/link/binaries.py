@@ -11,20 +11,20 @@ import errno
 import fnmatch
 import functools
 import os
-import platform
 import re
-import shutil
-import subprocess
-import sysconfig
+import sys
 from dataclasses import dataclass
-
-from elftools.elf.elffile import ELFFile
-from elftools.elf.sections import SymbolTableSection
+from typing import TYPE_CHECKING
 
 from ..errors import AttachError
-from ..obj.elf import CORRUPT_ELF_ERRORS
 
-_MULTIARCH = sysconfig.get_config_var("MULTIARCH") or f"{platform.machine()}-linux-gnu"
+if TYPE_CHECKING:
+    from elftools.elf.elffile import ELFFile
+
+# sysconfig's MULTIARCH, without loading sysconfig's data (milliseconds)
+_MULTIARCH = (
+    getattr(sys.implementation, "_multiarch", "") or f"{os.uname().machine}-linux-gnu"
+)
 # Where the dynamic linker looks when neither LD_LIBRARY_PATH nor its cache has a library.
 DEFAULT_LIBRARY_DIRS = (
     "/lib64",
@@ -90,6 +90,9 @@ def parse_ldconfig(listing: str) -> list[tuple[str, str, str]]:
 
 @functools.lru_cache(maxsize=1)
 def _ldconfig_cache() -> tuple[tuple[str, str, str], ...]:
+    import shutil
+    import subprocess
+
     path = shutil.which(
         "ldconfig",
         path=os.pathsep.join([os.environ.get("PATH", ""), "/sbin", "/usr/sbin"]),
@@ -196,6 +199,13 @@ class _Function:
 
 def _function_tables(path: str, order: tuple[str, ...]) -> list[list[_Function]]:
     """The defined functions of each symbol table in ``order``, with file offsets."""
+    # pyelftools and the object reader: imported by the first uprobe, not by every
+    # program that may attach one
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
+    from ..obj.elf import CORRUPT_ELF_ERRORS
+
     tables = []
     try:
         with open(path, "rb") as f:

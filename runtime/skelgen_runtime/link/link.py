@@ -9,6 +9,7 @@ from typing import Protocol
 
 from ..closing import Closing
 from ..errors import AttachError, describe_errno
+from ..kernel.probes import LegacyProbe
 from ..sys import attr as a, commands as cmd
 from ..uapi.bpf import LinkType
 
@@ -56,6 +57,9 @@ class Link(Closing):
         self._release = list(release)
         self._attached = True
         self.pin_path: str | None = None
+        for step in self._release:
+            if isinstance(step, LegacyProbe):  # detached at exit, so it can go
+                step.owned_by(self.detach)
 
     @property
     def fd(self) -> int:

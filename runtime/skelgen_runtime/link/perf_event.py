@@ -17,13 +17,16 @@ from ..errors import AttachError
 from ..features import links as link_features
 from ..features.requirements import PERF_COOKIE, PERF_LINK
 from ..kernel import probes
+from ..kernel.cpus import online_cpus
 from ..kernel.probes import ProbeEvent
-from ..sys import attr as a, commands as cmd
+from ..sys import attr as a, commands as cmd, perf
 from ..sys.syscall import ioctl
 from ..uapi.bpf import AttachType
 from ..uapi.perf import (
+    PERF_COUNT_SW_CPU_CLOCK,
     PERF_EVENT_IOC_ENABLE,
     PERF_EVENT_IOC_SET_BPF,
+    PERF_TYPE_SOFTWARE,
 )
 from .attaching import AttachableProgram, attaching
 from .link import Link
@@ -95,3 +98,55 @@ def attach_tracepoint(program: AttachableProgram, category: str, name: str) -> L
     with attaching(program, "tracepoint", target):
         perf_fd = probes.open_tracepoint(category, name)
     return attach_probe_event(program, ProbeEvent(perf_fd), "tracepoint", target)
+
+
+class PerfSamplingLink(Link):
+    """A program sampling on several CPUs: one perf-event link per CPU
+    (``per_cpu``), detached together."""
+
+    def __init__(self, program: str, target: str, per_cpu: list[Link]) -> None:
+        super().__init__(
+            None,
+            program,
+            "perf_sampling",
+            target,
+            release=[link.detach for link in per_cpu],
+        )
+        self.per_cpu = tuple(per_cpu)
+
+
+def attach_perf_sampling(
+    program: AttachableProgram, freq: int, period: int, cpu: int | None
+) -> PerfSamplingLink:
+    """Run ``program`` ``freq`` times a second (or every ``period`` ns) of CPU time
+    on CPU ``cpu``, or on every online CPU: a software ``cpu-clock`` perf event per
+    CPU, as ``perf record -F`` and libbpf-bootstrap's profile open them."""
+    if (freq > 0) == (period > 0):
+        raise AttachError(
+            f"attach {program.name} (perf_sampling): give one of freq (Hz) and"
+            f" period (ns), a positive number, not freq={freq} period={period}",
+            program=program.name,
+        )
+    rate = f"{freq} Hz" if freq else f"every {period} ns"
+    cpus = online_cpus() if cpu is None else [cpu]
+    per_cpu: list[Link] = []
+    try:
+        for one in cpus:
+            target = f"cpu-clock {rate} on cpu {one}"
+            with attaching(program, "perf_sampling", target):
+                perf_fd = perf.open_perf_event(
+                    PERF_TYPE_SOFTWARE,
+                    PERF_COUNT_SW_CPU_CLOCK,
+                    cpu=one,
+                    sample_freq=freq,
+                    sample_period=period,
+                )
+            per_cpu.append(
+                attach_probe_event(program, ProbeEvent(perf_fd), "perf_event", target)
+            )
+    except BaseException:
+        for link in per_cpu:
+            link.detach()
+        raise
+    where = "every cpu" if cpu is None else f"cpu {cpu}"
+    return PerfSamplingLink(program.name, f"cpu-clock {rate} on {where}", per_cpu)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import functools
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from ..btf.core import Relocator
 from ..btf.lazy import LazyBtf
 from ..btf.sanitize import BtfFeature, sanitize
 from ..errors import (
@@ -43,8 +43,9 @@ from ..kernel import btf as kernel_btf
 from ..kernel.cpus import possible_cpus
 from ..kernel.kconfig import kernel_version, resolve_kconfig
 from ..kernel.ksyms import Ksyms, read_kallsyms, resolve_ksyms
-from ..maps.info import read_map_info
+from ..maps.info import open_pinned_map, read_map_info
 from ..maps.map import Map
+from ..maps.struct_ops import StructOpsMap
 from ..obj.linker import (
     LinkedProgram,
     get_imm,
@@ -58,7 +59,7 @@ from ..obj.sections import SecFlag
 from ..obj.spec import ExternKind, MapSpec, ObjectSpec, Relocation, RelocKind
 from ..program import Program
 from ..sys import attr as a, commands as cmd
-from ..sys.syscall import PAGE_SIZE
+from ..sys.syscall import BPF_FS_MAGIC, PAGE_SIZE, filesystem_type
 from ..uapi.bpf import (
     PSEUDO_BTF_ID,
     PSEUDO_KFUNC_CALL,
@@ -68,8 +69,15 @@ from ..uapi.bpf import (
     MapFlag,
     MapType,
     ProgFlag,
+    ProgType,
 )
 from .memory import SectionMemory
+from .struct_ops import KernelStructOps, MemberProgram, resolve_struct_ops
+from .target_program import program_function_btf_id
+
+if TYPE_CHECKING:
+    from ..btf.btf import AbstractBtf
+    from ..btf.core import Relocator
 
 LOG_SIZE_FIRST = 1 << 20
 LOG_SIZE_MAX = 1 << 30
@@ -116,10 +124,15 @@ class Loader:
         self._relocator: Relocator | None = None
         self._modules: list[tuple[str, LazyBtf]] | None = None
         self._maps_by_offset = {
-            m.spec.section_offset: m for m in maps.values() if m.spec.datasec is None
+            m.spec.section_offset: m
+            for m in maps.values()
+            if m.spec.datasec is None and m.spec.struct_ops is None
         }
+        self._struct_ops: dict[str, KernelStructOps] = {}  # by map name
+        self._member_programs: dict[str, MemberProgram] = {}  # struct_ops programs
         self._reused: set[str] = set()  # maps taken over from a pin
         self._pinned_here: list[Map[Any, Any]] = []  # unpinned again if load fails
+        self._created_dirs: list[str] = []  # for pins; removed again if load fails
 
     def load(self) -> None:
         """Load everything; :meth:`unload` releases it all again (BTF fd included)."""
@@ -127,18 +140,24 @@ class Loader:
             ensure_memlock()
             self._resolve_externs()
             self.btf_fd = self._load_btf()
+            self._resolve_struct_ops()
             for m in self.maps.values():
-                self._create_map(m)
+                if m.autocreate:
+                    self._create_map(m)
             self._fill_slots(MAP_IN_MAP_TYPES, self.maps)
             self._pin_maps()
             for program in self.programs.values():
                 if program.autoload:
                     self._load_program(program)
             self._fill_slots(frozenset({MapType.PROG_ARRAY}), self.programs)
+            self._struct_ops_values()
         except BaseException:
             for m in self._pinned_here:  # as libbpf: a failed load leaves no pins
                 with contextlib.suppress(MapError):
                     m.unpin()
+            for path in reversed(self._created_dirs):  # nor directories
+                with contextlib.suppress(OSError):
+                    os.rmdir(path)
             self.unload()
             raise
         finally:
@@ -204,6 +223,7 @@ class Loader:
         if self.btf_fd is None:
             kwargs.update(btf_key_type_id=0, btf_value_type_id=0)
         inner_fd, own_inner = self._inner_map_fd(m)
+        module_btf_fd = self._struct_ops_attributes(m, kwargs)
         try:
             try:
                 fd = cmd.map_create(
@@ -224,10 +244,88 @@ class Loader:
         finally:
             if own_inner:
                 os.close(inner_fd)
+            if module_btf_fd:
+                os.close(module_btf_fd)
         m._set_fd(fd)
         spec.max_entries = kwargs["max_entries"]  # as libbpf: the size the kernel has
         if spec.datasec is not None:
             self._fill_datasec(m)
+
+    # -- struct_ops -------------------------------------------------------------------
+
+    def _resolve_struct_ops(self) -> None:
+        """Match each struct_ops map to the kernel's table; its programs learn the
+        attach BTF id and member index they are loaded with."""
+        wanted = [
+            (m, m.spec.struct_ops)
+            for m in self.maps.values()
+            if m.spec.struct_ops is not None and m.autocreate
+        ]
+        if not wanted:
+            return
+        vmlinux = kernel_btf.load_btf_file()
+        candidates: list[tuple[str, Callable[[], AbstractBtf]]] = [
+            ("vmlinux", lambda: vmlinux)
+        ]
+        candidates += [
+            (name, functools.partial(kernel_btf.load_module_btf, name, vmlinux))
+            for name in kernel_btf.module_btf_names()
+        ]
+        used = self._member_programs
+        for m, spec in wanted:
+            kernel = resolve_struct_ops(m.name, spec, self.spec.btf, candidates)
+            for program, member in kernel.programs.items():
+                found = self.programs.get(program)
+                if found is None or found.prog_type != ProgType.STRUCT_OPS:
+                    raise LoadError(
+                        f"struct_ops {m.name}: {program!r} is no struct_ops program "
+                        "of the object",
+                        program=program,
+                    )
+                if used.setdefault(program, member) != member:
+                    raise LoadError(
+                        f"program {program} implements members of two different "
+                        "struct_ops tables",
+                        program=program,
+                    )
+            self._struct_ops[m.name] = kernel
+
+    def _struct_ops_attributes(self, m: Map[Any, Any], kwargs: dict[str, int]) -> int:
+        """Map attributes of a struct_ops map; returns the fd of the module BTF
+        that holds its value type (0 for vmlinux), to close after creating it."""
+        kernel = self._struct_ops.get(m.name)
+        if kernel is None:
+            return 0
+        m.spec.value_size = len(kernel.value)  # lookups read the kernel's value
+        kwargs.update(
+            value_size=len(kernel.value),
+            btf_key_type_id=0,
+            btf_value_type_id=0,
+            btf_vmlinux_value_type_id=kernel.value_type_id,
+        )
+        if kernel.btf_name == "vmlinux":
+            return 0
+        fd = kernel_btf_fd(kernel.btf_name)
+        kwargs.update(
+            value_type_btf_obj_fd=fd, flags=kwargs["flags"] | MapFlag.VTYPE_BTF_OBJ_FD
+        )
+        return fd
+
+    def _struct_ops_values(self) -> None:
+        """Each struct_ops map's value with its programs' fds, ready to register."""
+        for name, kernel in self._struct_ops.items():
+            fds = {}
+            for program in kernel.fd_offsets:
+                if not self.programs[program].loaded:
+                    raise LoadError(
+                        f"struct_ops {name}: program {program} is not loaded "
+                        "(autoload is off)",
+                        program=program,
+                    )
+                fds[program] = self.programs[program].fd
+            target = self.maps[name]
+            assert isinstance(target, StructOpsMap)
+            target.kernel_value = kernel.value_with_fds(fds)
 
     def _reuse_pinned(self, m: Map[Any, Any], kwargs: dict[str, int]) -> bool:
         """Take over the map pinned at ``m.pin_path`` if there is one (libbpf's
@@ -235,13 +333,15 @@ class Loader:
         path = m.pin_path
         assert path is not None
         try:
-            fd = cmd.obj_get(path)
+            fd = open_pinned_map(path)
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 return False
             raise _map_load_error(
                 f"map {m.name}: open the map pinned at {path}", exc
             ) from None
+        except MapError as exc:
+            raise LoadError(f"map {m.name}: cannot reuse the pin: {exc}") from None
         try:
             info = read_map_info(fd)
         except OSError as exc:
@@ -296,7 +396,8 @@ class Loader:
         self, types: frozenset[MapType], targets: Mapping[str, Any]
     ) -> None:
         """Put the maps (or programs) that ``.values = { ... }`` names in their
-        slots of maps of these types; programs not loaded are left out."""
+        slots of maps of these types.  A slot naming a program that is not loaded
+        (autoload off) fails the load, as in libbpf (``init_prog_array_slots``)."""
         for m in self.maps.values():
             if m.spec.type not in types or m.name in self._reused:
                 continue
@@ -305,7 +406,11 @@ class Loader:
                 if target is None:
                     raise LoadError(f"map {m.name}: slot {index}: no {target_name!r}")
                 if not target.loaded:
-                    continue
+                    raise LoadError(
+                        f"map {m.name}: slot {index} holds {target_name}, which is "
+                        "not loaded (autoload is off): load it, or leave the slot "
+                        "empty in .values"
+                    )
                 key, value = ctypes.c_uint32(index), ctypes.c_uint32(target.fd)
                 try:
                     cmd.map_update(m.fd, ctypes.addressof(key), ctypes.addressof(value))
@@ -316,14 +421,44 @@ class Loader:
 
     def _pin_maps(self) -> None:
         for m in self.maps.values():
-            if m.pin_path is None or m.pinned:
+            if m.pin_path is None or m.pinned or not m.loaded:
                 continue
-            os.makedirs(os.path.dirname(m.pin_path), exist_ok=True)
+            self._make_pin_directory(m, os.path.dirname(m.pin_path))
             try:
                 m.pin()
             except MapError as exc:
                 raise LoadError(str(exc), errno=exc.errno or 0) from None
             self._pinned_here.append(m)
+
+    def _make_pin_directory(self, m: Map[Any, Any], directory: str) -> None:
+        """Create ``directory`` (and its parents) for a pin, inside bpffs only;
+        what is created here goes again if the load fails."""
+        missing: list[str] = []
+        existing = os.path.abspath(directory)
+        while not os.path.isdir(existing):
+            missing.append(existing)
+            existing = os.path.dirname(existing)
+        try:
+            on_bpffs = filesystem_type(existing) == BPF_FS_MAGIC
+        except OSError as exc:
+            raise LoadError(
+                f"map {m.name}: pin directory {directory}: "
+                f"{describe_errno(exc.errno or 0)}"
+            ) from None
+        if not on_bpffs:
+            raise LoadError(
+                f"map {m.name}: cannot pin at {m.pin_path}: {existing} is not on bpffs "
+                "(pin_root must be in a bpf filesystem, as /sys/fs/bpf)"
+            )
+        for path in reversed(missing):
+            try:
+                os.mkdir(path)
+            except OSError as exc:
+                raise LoadError(
+                    f"map {m.name}: create pin directory {path}: "
+                    f"{describe_errno(exc.errno or 0)}"
+                ) from None
+            self._created_dirs.append(path)
 
     def _map_attributes(self, spec: MapSpec) -> dict[str, int]:
         key_size, value_size, max_entries = (
@@ -336,7 +471,7 @@ class Loader:
         if spec.type == MapType.RINGBUF or spec.type == MapType.USER_RINGBUF:
             # Events may be typed in BTF for the generator, but the kernel wants none.
             key_size = value_size = key_id = value_id = 0
-            max_entries = _ringbuf_size(max_entries)
+            max_entries = _ringbuf_size(spec)
         elif spec.type == MapType.PERF_EVENT_ARRAY:
             key_size = key_size or 4
             value_size = value_size or 4
@@ -424,7 +559,9 @@ class Loader:
             attr.prog_btf_fd = self.btf_fd
             self._set_ext_info(attr, linked, keep_alive)
         module_btf_fd = None
-        if spec.kind.definition.attach_btf:
+        if spec.kind.prog_type == ProgType.STRUCT_OPS:
+            module_btf_fd = self._set_struct_ops_member(program, attr)
+        elif spec.kind.definition.attach_btf:
             module_btf_fd = self._set_attach_btf(program, attr)
         try:
             self._load_with_log(program, attr)
@@ -464,6 +601,24 @@ class Loader:
             attr.line_info = ctypes.addressof(line_info)
             attr.line_info_cnt = len(linked.line_info)
 
+    def _set_struct_ops_member(
+        self, program: Program, attr: a.ProgLoadAttr
+    ) -> int | None:
+        """The kernel table and member a struct_ops program implements."""
+        member = self._member_programs.get(program.name)
+        if member is None:
+            raise LoadError(
+                f"program {program.name}: a struct_ops program that no struct_ops map "
+                "of the object uses",
+                program=program.name,
+            )
+        attr.attach_btf_id = member.type_id
+        attr.expected_attach_type = member.member_index
+        if member.btf_name == "vmlinux":
+            return None
+        attr.attach_btf_obj_fd = kernel_btf_fd(member.btf_name)
+        return int(attr.attach_btf_obj_fd)
+
     def _set_attach_btf(self, program: Program, attr: a.ProgLoadAttr) -> int | None:
         """Set the BTF id of the attach target; returns the fd of the module BTF that
         holds it (close it after the load), None for vmlinux."""
@@ -476,10 +631,16 @@ class Loader:
                 f"{program.section!r}; call set_attach_target()",
                 program=program.name,
             )
-        if spec.attach_prog_fd is not None:
+        if program.attach_program_fd is not None:  # a function of a BPF program
+            attr.attach_btf_id = program_function_btf_id(
+                program.attach_program_fd, target
+            )
+            attr.attach_btf_obj_fd = program.attach_program_fd  # attach_prog_fd
+            return None
+        if spec.kind.prog_type == ProgType.EXT:
             raise LoadError(
-                f"program {program.name}: attaching to another BPF program "
-                "(freplace) is not supported yet",
+                f"program {program.name}: freplace replaces a function of a BPF "
+                f"program: call set_attach_target(program, {target!r}) before load",
                 program=program.name,
             )
         # As libbpf: "module:function" looks in that module only; a bare name in
@@ -621,6 +782,8 @@ class Loader:
         if not linked.core_relos:
             return
         if self._relocator is None:
+            from ..btf.core import Relocator  # CO-RE objects only: loaded when needed
+
             # libbpf: a user-supplied BTF replaces vmlinux and modules alike
             path = self.custom_btf_path or kernel_btf.VMLINUX_BTF
             self._relocator = Relocator(
@@ -724,10 +887,21 @@ def _map_load_error(what: str, exc: OSError, map_type: int | None = None) -> Loa
     return cls(f"{what}: {describe_errno(code)}{privilege_hint(code)}", errno=code)
 
 
-def _ringbuf_size(size: int) -> int:
-    """The kernel wants a power-of-two multiple of the page size."""
-    size = max(size, PAGE_SIZE)
-    return 1 << (size - 1).bit_length()
+def _ringbuf_size(spec: MapSpec) -> int:
+    """The kernel wants a power-of-two multiple of the page size: the smallest one
+    above the declared size, as libbpf's ``adjust_ringbuf_sz``.  No size at all is
+    an error there too (the kernel refuses 0)."""
+    size = spec.max_entries
+    if size == 0:
+        raise LoadError(
+            f"map {spec.name}: a ring buffer needs a size: declare "
+            "__uint(max_entries, N) (a power-of-2 multiple of the page size) or "
+            "call set_max_entries() before load"
+        )
+    if size % PAGE_SIZE == 0 and (size // PAGE_SIZE).bit_count() == 1:
+        return size
+    adjusted = PAGE_SIZE << (size // PAGE_SIZE).bit_length()
+    return adjusted if adjusted <= 0xFFFFFFFF else size  # the kernel refuses it
 
 
 def _prog_flags(flags: SecFlag) -> int:

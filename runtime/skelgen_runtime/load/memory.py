@@ -122,6 +122,10 @@ class SectionMemory:
     def unmap_kernel(self) -> None:
         """Replace the kernel mapping by private memory with the same bytes (or, for
         a map-backed memory, take the map's last value and stop following it)."""
+        if not self._finalizer.alive:
+            # Already unmapped: the garbage collector can run this memory's
+            # finalizer before the __del__ of the object that destroys it.
+            return
         if self._map_fd is not None:
             self.refresh()
             self._map_fd = None

@@ -13,6 +13,7 @@ from .perfbuf import PerfEventArray
 from .queues import BloomFilterMap, QueueMap, StackMap
 from .ringbuf import RingBuf
 from .stack_trace import StackTraceMap
+from .struct_ops import StructOpsMap
 from .user_ringbuf import UserRingBuf
 
 Map.register(
@@ -30,6 +31,7 @@ Map.register(
     RingBuf,
     StackMap,
     StackTraceMap,
+    StructOpsMap,
     UserRingBuf,
 )
 
@@ -51,5 +53,6 @@ __all__ = [
     "RingBuf",
     "StackMap",
     "StackTraceMap",
+    "StructOpsMap",
     "UserRingBuf",
 ]

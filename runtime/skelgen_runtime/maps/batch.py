@@ -15,12 +15,11 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 from ..cdata.codec import Codec
-from ..errors import MapError
+from ..errors import ENOTSUPP, MapError
 from ..obj.spec import MapSpec
 from ..sys import attr as a, commands as cmd
 from ..uapi.bpf import Cmd
 
-ENOTSUPP = 524  # the kernel's internal "operation not supported", seen by user space
 BATCH_BYTES = 4 << 20  # staging memory per batch call
 
 
@@ -118,11 +117,37 @@ def _chunk(m: BatchableMap) -> int:
 
 def _read_batches(m: BatchableMap, command: Cmd) -> tuple[list[Any], list[Any]]:
     key_codec, value_codec = m._codecs()
+    keys_out: list[Any] = []
+    values_out: list[Any] = []
+    for keys, values, count in raw_batches(m, command):
+        keys_out += key_codec.decode_array(keys, count)
+        values_out += value_codec.decode_array(values, count)
+    return keys_out, values_out
+
+
+def read_all_raw(m: BatchableMap, command: Cmd) -> Iterator[tuple[Any, Any, int]]:
+    """Every entry as :func:`raw_batches` gives them; where the kernel has no batch
+    command for the map, one batch of every entry read one by one."""
+    if command not in m._batch_unsupported:
+        try:
+            yield from raw_batches(m, command)
+            return
+        except _BatchUnsupported:
+            m._batch_unsupported.add(command)
+    key_codec, value_codec = m._codecs()
+    keys, values = _read_one_by_one(
+        m, delete=command == Cmd.MAP_LOOKUP_AND_DELETE_BATCH
+    )
+    yield pack(key_codec, keys), pack(value_codec, values), len(keys)
+
+
+def raw_batches(m: BatchableMap, command: Cmd) -> Iterator[tuple[Any, Any, int]]:
+    """``LOOKUP_BATCH`` (or ``LOOKUP_AND_DELETE_BATCH``) over the whole map: (keys,
+    values, count) per call, the arrays as the kernel filled them, undecoded."""
+    key_codec, value_codec = m._codecs()
     chunk = _chunk(m)
     # The resume token: a bucket index for hash maps, a key for the others.
     token = ctypes.create_string_buffer(max(8, key_codec.size))
-    keys_out: list[Any] = []
-    values_out: list[Any] = []
     first = True
     while True:
         keys = key_codec.new_array(chunk)
@@ -149,10 +174,9 @@ def _read_batches(m: BatchableMap, command: Cmd) -> tuple[list[Any], list[Any]]:
                 raise _BatchUnsupported from None
             else:
                 raise m._error("batch read", code) from None
-        keys_out += key_codec.decode_array(keys, attr.count)
-        values_out += value_codec.decode_array(values, attr.count)
+        yield keys, values, attr.count
         if done:
-            return keys_out, values_out
+            return
         first = False
 
 

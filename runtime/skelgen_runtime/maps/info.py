@@ -10,7 +10,7 @@ from typing import Any
 
 from ..btf import Btf
 from ..cdata.codec import btf_scalar_ctype
-from ..errors import BPFError
+from ..errors import BPFError, MapError
 from ..sys import attr as a, commands as cmd
 from ..uapi.bpf import Cmd, MapType
 
@@ -30,6 +30,26 @@ class MapInfo:
     btf_id: int
     btf_key_type_id: int
     btf_value_type_id: int
+
+
+_KINDS = {"anon_inode:bpf-prog": "a program", "anon_inode:bpf-link": "a link"}
+
+
+def open_pinned_map(path: str) -> int:
+    """The fd of the map pinned at ``path`` (OSError as the kernel answers); a
+    program or link pinned there is a MapError naming what it is, not garbage read
+    from its info as if it were a map's."""
+    fd = cmd.obj_get(path)
+    try:
+        target = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        target = ""
+    if target != "anon_inode:bpf-map":
+        os.close(fd)
+        raise MapError(
+            f"{path} holds {_KINDS.get(target, 'a pinned object')}, not a map"
+        )
+    return fd
 
 
 def read_map_info(fd: int) -> MapInfo:

@@ -22,12 +22,28 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Generic, NoReturn, Self, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    NoReturn,
+    Self,
+    TypeVar,
+    Unpack,
+    overload,
+)
 
 from ..btf.btf import AbstractBtf
 from ..cdata.codec import Codec, FdCodec, PerCpuCodec, btf_scalar_ctype
 from ..closing import Closing
-from ..errors import MapError, describe_errno, for_errno, privilege_hint
+from ..errors import (
+    MapError,
+    ObjectError,
+    describe_errno,
+    for_errno,
+    privilege_hint,
+)
 from ..features.memlock import ensure_memlock
 from ..features.requirements import missing_map_type
 from ..kernel.cpus import possible_cpus
@@ -42,7 +58,10 @@ from ..obj.spec import MapSpec
 from ..sys import commands as cmd
 from ..uapi.bpf import Cmd, MapType, UpdateFlag
 from . import batch as map_batch, histogram
-from .info import MapInfo, btf_scalar_types, read_map_info
+from .info import MapInfo, btf_scalar_types, open_pinned_map, read_map_info
+
+if TYPE_CHECKING:
+    import numpy
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -56,12 +75,19 @@ _ERROR_HINTS = {
 
 
 def pin_path_for(spec: MapSpec, pin_root: str) -> str | None:
-    """Where ``__uint(pinning, LIBBPF_PIN_BY_NAME)`` pins a map, as libbpf does."""
+    """Where ``__uint(pinning, LIBBPF_PIN_BY_NAME)`` pins a map: ``pin_root/name``,
+    as libbpf does, with its periods made ``_`` (bpffs refuses them; libbpf's
+    ``bpf_object__pin_maps`` does the same).  A name that would leave ``pin_root``
+    (a ``/`` in it) is refused."""
     if spec.pinning == 0:
         return None
     if spec.pinning != PIN_BY_NAME:
-        raise MapError(f"map {spec.name}: unknown pinning value {spec.pinning}")
-    return os.path.join(pin_root, spec.name)
+        raise MapError(f"map {spec.name!r}: unknown pinning value {spec.pinning}")
+    if not spec.name or "/" in spec.name or "\0" in spec.name:
+        raise ObjectError(
+            f"map {spec.name!r}: pinned by name, but its name is no file name"
+        )
+    return os.path.join(pin_root, spec.name.replace(".", "_"))
 
 
 class _ElemOps:
@@ -311,6 +337,17 @@ class Map(Closing, Generic[K, V]):
         self._before_load("flags")
         self.spec.flags = int(value)
 
+    @property
+    def autocreate(self) -> bool:
+        """Whether load() creates this map (libbpf's autocreate; a struct_ops map of
+        ``SEC("?.struct_ops")`` starts without)."""
+        return self.spec.autocreate
+
+    @autocreate.setter
+    def autocreate(self, value: bool) -> None:
+        self._before_load("autocreate")
+        self.spec.autocreate = bool(value)
+
     # libbpf's spellings of the setters above.
     def set_type(self, value: MapType) -> None:
         self.type = value
@@ -416,7 +453,7 @@ class Map(Closing, Generic[K, V]):
     ) -> Self:
         """Open the map pinned at ``path`` in bpffs."""
         try:
-            fd = cmd.obj_get(path)
+            fd = open_pinned_map(path)
         except OSError as exc:
             raise _map_error(f"open pinned map {path}", exc) from None
         return cls._adopt(fd, key_type, value_type, pin_path=path)
@@ -677,6 +714,14 @@ class Map(Closing, Generic[K, V]):
     def values(self) -> list[V]:
         return self._read_all(Cmd.MAP_LOOKUP_BATCH)[1]
 
+    def to_numpy(self) -> tuple[numpy.ndarray[Any, Any], numpy.ndarray[Any, Any]]:
+        """Every entry as two numpy arrays, ``(keys, values)``, of the key and value
+        types' dtypes: read in batches, no Python object per entry (needs numpy:
+        the ``[numpy]`` extra)."""
+        from .arrays import map_arrays
+
+        return map_arrays(self)
+
     def __iter__(self) -> Iterator[K]:
         return iter(self.keys())
 
@@ -709,11 +754,15 @@ class Map(Closing, Generic[K, V]):
 
     # -- bcc's conveniences -------------------------------------------------------------
 
-    def print_log2_hist(self, val_type: str = "value", **options: Any) -> None:
+    def print_log2_hist(
+        self, val_type: str = "value", **options: Unpack[histogram.HistOptions]
+    ) -> None:
         """Print this map of log2 slots as bcc does (see :mod:`.histogram`)."""
         histogram.print_log2_hist(self, val_type, **options)
 
-    def print_linear_hist(self, val_type: str = "value", **options: Any) -> None:
+    def print_linear_hist(
+        self, val_type: str = "value", **options: Unpack[histogram.HistOptions]
+    ) -> None:
         """Print this map of values → counts as bcc does (see :mod:`.histogram`)."""
         histogram.print_linear_hist(self, val_type, **options)
 

@@ -106,6 +106,17 @@ class PerfEventArray(EventStream[E], KeylessMap[E]):
     ) -> None:
         """Open one ring of ``page_count`` pages (a power of two) per CPU (default:
         the online ones).  Reading opens it with the defaults if not done before."""
+        with self._lock:
+            self._open_buffer(page_count, lost_callback, cpus)
+
+    def _open_buffer(
+        self,
+        page_count: int,
+        lost_callback: Callable[[int, int], object] | None,
+        cpus: Iterable[int] | None,
+    ) -> None:
+        if not self.loaded:
+            raise MapError(f"perf buffer {self.name} is not loaded")
         if self._epoll is not None:
             raise MapError(f"perf buffer {self.name} is already open")
         if page_count < 1 or page_count & (page_count - 1):
@@ -137,15 +148,20 @@ class PerfEventArray(EventStream[E], KeylessMap[E]):
         self._epoll = epoll
 
     def fileno(self) -> int:
-        if self._epoll is None:
-            self.open_buffer()
-        assert self._epoll is not None
-        return self._epoll.fileno()
+        with self._lock:
+            if self._epoll is None:
+                self.open_buffer()
+            assert self._epoll is not None
+            return self._epoll.fileno()
 
-    def _take(self) -> list[E]:
+    def _describe(self) -> str:
+        return f"perf buffer {self.name}"
+
+    def _take(self, decoder: Any = None) -> list[E]:
         if self._epoll is None:
             self.open_buffer()
-        decoder = self._decoder
+        if decoder is None:
+            decoder = self._decoder
         if decoder is None:
             decoder = self._decoder = EventDecoder(self.event_type)
         records: list[E] = []
@@ -173,9 +189,9 @@ class PerfEventArray(EventStream[E], KeylessMap[E]):
         self._rings = []
 
     def close(self) -> None:
-        self._close_rings()
-        if self._epoll is not None:
-            self._epoll.close()
-            self._epoll = None
-        self._forget_waiter()
-        super().close()
+        with self._shutting():
+            self._close_rings()
+            if self._epoll is not None:
+                self._epoll.close()
+                self._epoll = None
+            super().close()

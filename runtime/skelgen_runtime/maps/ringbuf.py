@@ -79,11 +79,16 @@ class RingBuf(EventStream[E], KeylessMap[E]):
     def fileno(self) -> int:
         return self.fd
 
-    def _take(self) -> list[E]:
+    def _describe(self) -> str:
+        return f"ring buffer {self.name}"
+
+    def _take(self, decoder: Any = None) -> list[E]:
         ring = self._mapping
         if ring is None:
-            ring = self._mapping = _Mapping(self.fd, read_map_info(self.fd).max_entries)
-        decoder = self._decoder
+            fd = self.fd  # MapError once closed
+            ring = self._mapping = _Mapping(fd, read_map_info(fd).max_entries)
+        if decoder is None:
+            decoder = self._decoder
         if decoder is None:
             decoder = self._decoder = EventDecoder(self.value_type)
         read = read_ring(
@@ -93,8 +98,8 @@ class RingBuf(EventStream[E], KeylessMap[E]):
         return read.records
 
     def close(self) -> None:
-        if self._mapping is not None:
-            self._mapping.close()
-            self._mapping = None
-        self._forget_waiter()
-        super().close()
+        with self._shutting():
+            if self._mapping is not None:
+                self._mapping.close()
+                self._mapping = None
+            super().close()

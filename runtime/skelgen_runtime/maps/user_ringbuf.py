@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from ..cdata.codec import Codec
 from ..errors import MapError
 from ..events.ring import BUSY_BIT, DISCARD_BIT, HEADER_SIZE, record_stride
+from ..events.wakeup import Wakeup
 from ..sys.syscall import PAGE_SIZE
 from .info import read_map_info
 from .map import KeylessMap
@@ -32,19 +33,28 @@ class UserRingSample:
     """Reserved space in a user ring buffer: fill ``data``, then ``submit()`` (or
     ``discard()``).  The kernel sees nothing — and stops at this sample — until then."""
 
-    def __init__(self, words: memoryview, header_index: int, data: memoryview) -> None:
-        self._words = words
+    def __init__(
+        self, ring: UserRingBuf[Any], header_index: int, data: memoryview
+    ) -> None:
+        self._ring = ring
         self._header = header_index
         self.data = data
         self.done = False
 
     def _finish(self, extra: int) -> None:
-        if self.done:
-            raise MapError("this user ring buffer sample was already submitted")
-        # One 4-byte store: the kernel sees the whole length at once.
-        self._words[self._header] = len(self.data) | extra
-        self.done = True
-        self.data.release()
+        with self._ring._lock:
+            if self.done:
+                raise MapError(
+                    "this user ring buffer sample was already submitted, "
+                    "or its buffer closed"
+                )
+            words = self._ring._words
+            assert words is not None  # closing the ring finishes its samples
+            # One 4-byte store: the kernel sees the whole length at once.
+            words[self._header] = len(self.data) | extra
+            self._ring._outstanding.discard(self)
+            self.done = True
+            self.data.release()
 
     def submit(self) -> None:
         self._finish(0)
@@ -61,14 +71,15 @@ class UserRingBuf(KeylessMap[E]):
 
     def __init__(self, spec: Any, key_type: Any = None, value_type: Any = None) -> None:
         super().__init__(spec, key_type, value_type)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the producer position, the mapping
+        self._wakeup = Wakeup(self._lock)
+        self._outstanding: set[UserRingSample] = set()  # reserved, not submitted
         self._mapped: tuple[mmap.mmap, mmap.mmap] | None = None
         self._consumer: memoryview | None = None
         self._producer: memoryview | None = None
         self._data: memoryview | None = None
         self._words: memoryview | None = None
         self._size = 0
-        self._writable: select.poll | None = None
         self._codec: Codec | None = None
 
     def _open(self) -> tuple[memoryview, memoryview, memoryview, memoryview]:
@@ -110,13 +121,13 @@ class UserRingBuf(KeylessMap[E]):
             self._wait_writable(left)
 
     def _try_reserve(self, size: int) -> UserRingSample | None:
-        consumer, producer, data, words = self._open()
-        total = record_stride(size)
-        if size < 1 or total > self._size:
-            raise MapError(
-                f"user ring buffer {self.name}: a sample of {size} bytes cannot fit"
-            )
         with self._lock:
+            consumer, producer, data, words = self._open()
+            total = record_stride(size)
+            if size < 1 or total > self._size:
+                raise MapError(
+                    f"user ring buffer {self.name}: a sample of {size} bytes cannot fit"
+                )
             position = producer[0]
             if self._size - (position - consumer[0]) < total:
                 return None
@@ -124,14 +135,22 @@ class UserRingBuf(KeylessMap[E]):
             words[offset >> 2] = size | BUSY_BIT
             words[(offset >> 2) + 1] = 0
             producer[0] = position + total
-        start = offset + HEADER_SIZE
-        return UserRingSample(words, offset >> 2, data[start : start + size])
+            start = offset + HEADER_SIZE
+            sample = UserRingSample(self, offset >> 2, data[start : start + size])
+            self._outstanding.add(sample)
+            return sample
 
     def _wait_writable(self, timeout: float | None) -> None:
-        if self._writable is None:
-            self._writable = select.poll()
-            self._writable.register(self.fd, select.POLLOUT)
-        self._writable.poll(None if timeout is None else timeout * 1000)
+        """Until the kernel drained some, ``timeout`` passed, or close() (MapError)."""
+        with self._lock:
+            if self._wakeup.closing:
+                raise MapError(f"user ring buffer {self.name} is closing")
+            generation = self._wakeup.generation
+            self._wakeup.wait([self.fd], select.POLLOUT, timeout)
+            if self._wakeup.generation != generation:
+                raise MapError(
+                    f"user ring buffer {self.name} was closed while waiting for room"
+                )
 
     def push(self, value: E | bytes, timeout: float | None = 0.0) -> None:
         """Reserve, write and submit one sample holding ``value`` (an event, or
@@ -150,8 +169,11 @@ class UserRingBuf(KeylessMap[E]):
                 )
             payload = self._codec.to_bytes(value)
         sample = self.reserve(len(payload), timeout)
-        sample.data[:] = payload
-        sample.submit()
+        with self._lock:
+            if sample.done:
+                raise MapError(f"user ring buffer {self.name} was closed")
+            sample.data[:] = payload
+            sample.submit()
 
     def _retype(self) -> None:
         super()._retype()
@@ -160,20 +182,29 @@ class UserRingBuf(KeylessMap[E]):
     @property
     def free_space(self) -> int:
         """Bytes the producer could still reserve (headers included)."""
-        consumer, producer, _, _ = self._open()
-        return self._size - (producer[0] - consumer[0])
+        with self._lock:
+            consumer, producer, _, _ = self._open()
+            return self._size - (producer[0] - consumer[0])
 
     def close(self) -> None:
-        for view in (self._consumer, self._producer, self._words, self._data):
-            if view is not None:
-                view.release()
-        self._consumer = self._producer = self._data = self._words = None
-        if self._mapped is not None:
-            for region in self._mapped:
-                # A sample reserved and never submitted still views the memory: the
-                # mapping then goes with that view.
+        """Wake the threads waiting for room (they raise MapError); samples not
+        submitted are dropped (their ``data`` released)."""
+        with self._lock:
+            self._wakeup.shut()
+            for sample in self._outstanding:
+                sample.done = True
+                # A buffer the application made from it (ctypes from_buffer) keeps
+                # the memory, and its mapping, until it goes.
                 with contextlib.suppress(BufferError):
-                    region.close()
-            self._mapped = None
-        self._writable = None
-        super().close()
+                    sample.data.release()
+            self._outstanding.clear()
+            for view in (self._consumer, self._producer, self._words, self._data):
+                if view is not None:
+                    view.release()
+            self._consumer = self._producer = self._data = self._words = None
+            if self._mapped is not None:
+                for region in self._mapped:
+                    with contextlib.suppress(BufferError):
+                        region.close()
+                self._mapped = None
+            super().close()

@@ -38,6 +38,7 @@ from .spec import (
     RelocKind,
     VariableSpec,
 )
+from .struct_ops import is_struct_ops_section, struct_ops_maps
 
 SHF_ALLOC = 0x2
 SHF_EXECINSTR = 0x4
@@ -216,6 +217,10 @@ class _Reader:
                     kind=find_section_def(section.name),
                     function=function,
                 )
+        for name, struct_ops in self._read_struct_ops(programs).items():
+            if name in maps:
+                raise ObjectError(f"two maps are called {name!r}")
+            maps[name] = struct_ops
         return ObjectSpec(
             name=self.name,
             btf=self.btf,
@@ -384,6 +389,9 @@ class _Reader:
         opcode = function.insns[insn * INSN_SIZE]
         src_reg = function.insns[insn * INSN_SIZE + 1] >> 4
         where = f"{function.name!r}+{insn}"
+        if opcode == _OPCODE_LD_IMM64 and (insn + 2) * INSN_SIZE > len(function.insns):
+            # its immediate's high half (a data offset) is the next instruction
+            raise ObjectError(f"{where}: 64-bit load without its second instruction")
         if sym.shndx is None:
             if opcode == _OPCODE_CALL:
                 return Relocation(insn, RelocKind.EXTERN_CALL, sym.name, "", 0)
@@ -426,6 +434,7 @@ class _Reader:
             if isinstance(item, bt.Datasec) and item.name in self.index:
                 idx = self.index[item.name]
                 variables[item.name] = self._fixup_datasec(item, idx)
+        self.datasec_variables = variables
         out: dict[str, DatasecSpec] = {}
         for idx in sorted(self.data_indexes):
             section = self.sections[idx]
@@ -516,6 +525,39 @@ class _Reader:
             if last.name == "values":
                 return last.bit_offset // 8
         return None
+
+    def _read_struct_ops(self, programs: dict[str, ProgramSpec]) -> dict[str, MapSpec]:
+        """The struct_ops maps, each member relocation resolved to its program."""
+        by_place = {(p.section, p.function.offset): p.name for p in programs.values()}
+        out: dict[str, MapSpec] = {}
+        for idx, section in enumerate(self.sections):
+            if not is_struct_ops_section(section.name):
+                continue
+            targets: dict[int, str] = {}
+            for offset, sym in self.relocations.get(idx, []):
+                where = (
+                    self.sections[sym.shndx].name
+                    if sym.shndx is not None and 0 <= sym.shndx < len(self.sections)
+                    else ""
+                )
+                program = by_place.get((where, sym.value))
+                if program is None:
+                    raise ObjectError(
+                        f"{section.name}: the member at byte {offset} points to "
+                        f"{sym.name!r}, which is not a program"
+                    )
+                targets[offset] = program
+            for spec in struct_ops_maps(
+                self.btf,
+                section.name,
+                self._contents(section),
+                self.datasec_variables.get(section.name, []),
+                targets,
+            ):
+                if spec.name in out:
+                    raise ObjectError(f"two struct_ops maps are called {spec.name!r}")
+                out[spec.name] = spec
+        return out
 
     def _read_map_slots(
         self, maps: dict[str, MapSpec], extents: list[tuple[MapSpec, int, int | None]]

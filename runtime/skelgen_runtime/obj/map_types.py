@@ -77,6 +77,7 @@ MAP_CLASS_NAMES: dict[MapType, str] = {
     MapType.RINGBUF: "RingBuf",
     MapType.USER_RINGBUF: "UserRingBuf",
     MapType.PERF_EVENT_ARRAY: "PerfEventArray",
+    MapType.STRUCT_OPS: "StructOpsMap",
 }
 
 

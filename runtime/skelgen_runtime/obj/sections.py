@@ -7,7 +7,7 @@ holds libbpf's table of those conventions and its matching rule, so that this
 loader reads object files exactly as libbpf would.
 
 Sources: ``section_defs[]``, ``sec_def_matches()`` and
-``libbpf_prepare_prog_load()`` of libbpf v1.6.
+``libbpf_prepare_prog_load()`` of libbpf v1.7.
 """
 
 from __future__ import annotations
@@ -252,6 +252,8 @@ SECTION_DEFS: tuple[SectionDef, ...] = (
     SectionDef("fentry.s+", _P.TRACING, _A.TRACE_FENTRY, _K.TRACING, _BTF | _SLEEP),
     SectionDef("fmod_ret.s+", _P.TRACING, _A.MODIFY_RETURN, _K.TRACING, _BTF | _SLEEP),
     SectionDef("fexit.s+", _P.TRACING, _A.TRACE_FEXIT, _K.TRACING, _BTF | _SLEEP),
+    SectionDef("fsession+", _P.TRACING, _A.TRACE_FSESSION, _K.TRACING, _BTF),
+    SectionDef("fsession.s+", _P.TRACING, _A.TRACE_FSESSION, _K.TRACING, _BTF | _SLEEP),
     SectionDef("freplace+", _P.EXT, None, _K.TRACING, _BTF),
     SectionDef("lsm+", _P.LSM, _A.LSM_MAC, _K.LSM, _BTF),
     SectionDef("lsm.s+", _P.LSM, _A.LSM_MAC, _K.LSM, _BTF | _SLEEP),

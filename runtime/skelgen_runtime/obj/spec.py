@@ -67,7 +67,6 @@ class ProgramSpec:
     attach_target: str | None = (
         None  # overrides the section's target (set_attach_target)
     )
-    attach_prog_fd: int | None = None
 
 
 @dataclass
@@ -107,6 +106,18 @@ class DatasecSpec:
 
 
 @dataclass
+class StructOpsSpec:
+    """A struct_ops map's table of callbacks in the object's own layout of its
+    struct (see :mod:`.struct_ops`)."""
+
+    type_name: str  # the kernel's name of the struct (a ___flavour suffix dropped)
+    type_id: int  # the struct in the object's BTF
+    data: bytearray  # the variable's bytes: writable until load
+    link: bool  # .struct_ops.link: registered through a BPF link
+    programs: dict[str, str] = field(default_factory=dict)  # member → program
+
+
+@dataclass
 class MapSpec:
     name: str
     type: MapType
@@ -127,6 +138,8 @@ class MapSpec:
     initial_slots: dict[int, str] = field(
         default_factory=dict
     )  # prog/map names by index
+    struct_ops: StructOpsSpec | None = None  # set for struct_ops maps
+    autocreate: bool = True  # False: the loader leaves the map out
 
 
 @dataclass

@@ -26,6 +26,8 @@ class MapCreateAttr(ctypes.Structure):
         ("btf_value_type_id", c_uint32),
         ("btf_vmlinux_value_type_id", c_uint32),
         ("map_extra", c_uint64),
+        ("value_type_btf_obj_fd", c_int32),
+        ("map_token_fd", c_int32),
     ]
 
 
@@ -308,6 +310,15 @@ class BpfProgInfo(ctypes.Structure):
         ("nr_map_ids", c_uint32),
         ("map_ids", c_uint64),
         ("name", c_char * 16),
+        ("ifindex", c_uint32),
+        ("gpl_compatible", c_uint32),
+        ("netns_dev", c_uint64),
+        ("netns_ino", c_uint64),
+        ("nr_jited_ksyms", c_uint32),
+        ("nr_jited_func_lens", c_uint32),
+        ("jited_ksyms", c_uint64),
+        ("jited_func_lens", c_uint64),
+        ("btf_id", c_uint32),
     ]
 
 

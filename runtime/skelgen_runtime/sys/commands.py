@@ -48,6 +48,8 @@ def map_create(
     btf_key_type_id: int = 0,
     btf_value_type_id: int = 0,
     map_extra: int = 0,
+    btf_vmlinux_value_type_id: int = 0,
+    value_type_btf_obj_fd: int = 0,
 ) -> int:
     attr = a.MapCreateAttr(
         map_type=map_type,
@@ -62,6 +64,8 @@ def map_create(
         btf_key_type_id=btf_key_type_id,
         btf_value_type_id=btf_value_type_id,
         map_extra=map_extra,
+        btf_vmlinux_value_type_id=btf_vmlinux_value_type_id,
+        value_type_btf_obj_fd=value_type_btf_obj_fd,
     )
     return bpf(Cmd.MAP_CREATE, attr)
 

@@ -1,32 +1,35 @@
-"""Syscall numbers for this machine's architecture, from python-ptrace's tables."""
+"""The numbers of the two syscalls the runtime makes, for this machine's architecture.
+
+Two numbers per architecture, from the kernel's syscall tables (``bpf`` and
+``perf_event_open`` never change once assigned); a test checks them against
+python-ptrace's tables.  A table this small costs nothing to import, where a
+whole syscall-table package costs more than the interpreter's own start.
+"""
 
 from __future__ import annotations
 
-import importlib
-import platform
+import os
 
-# platform.machine() spelling → module name in ptrace.syscall.linux
-_TABLES = {
-    "x86_64": "x86_64",
-    "amd64": "x86_64",
-    "aarch64": "aarch64",
-    "arm64": "aarch64",
-    "riscv64": "riscv64",
-    "ppc64le": "powerpc64",
-    "ppc64": "powerpc64",
+# uname's machine → (bpf, perf_event_open)
+_NUMBERS: dict[str, tuple[int, int]] = {
+    "x86_64": (321, 298),
+    "amd64": (321, 298),
+    "aarch64": (280, 241),  # the generic table (include/uapi/asm-generic/unistd.h)
+    "arm64": (280, 241),
+    "riscv64": (280, 241),
+    "loongarch64": (280, 241),
+    "ppc64le": (361, 319),
+    "ppc64": (361, 319),
+    "s390x": (351, 331),
 }
 
 
-def _syscall_numbers() -> dict[str, int]:
-    machine = platform.machine()
-    table = _TABLES.get(machine)
-    if table is None:
+def syscall_numbers(machine: str) -> tuple[int, int]:
+    """(bpf, perf_event_open) on ``machine``, as uname spells it."""
+    numbers = _NUMBERS.get(machine)
+    if numbers is None:
         raise OSError(f"skelgen_runtime: no syscall table for architecture {machine!r}")
-    module = importlib.import_module(f"ptrace.syscall.linux.{table}")
-    names: dict[int, str] = module.SYSCALL_NAMES
-    return {name: number for number, name in names.items()}
+    return numbers
 
 
-_NUMBERS = _syscall_numbers()
-NR_BPF = _NUMBERS["bpf"]
-NR_PERF_EVENT_OPEN = _NUMBERS["perf_event_open"]
+NR_BPF, NR_PERF_EVENT_OPEN = syscall_numbers(os.uname().machine)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ctypes
 import mmap as _mmap_module
 import os
-import platform
 import weakref
 from ctypes import c_int, c_long, c_size_t, c_ulong, c_void_p
 from typing import TypeVar
@@ -77,7 +76,7 @@ class _LowMemory:
 
     def __init__(self) -> None:
         self._free: list[int] = []
-        self._available = platform.machine() in ("x86_64", "amd64")
+        self._available = os.uname().machine in ("x86_64", "amd64")
 
     def take(self) -> int | None:
         if not self._free:
@@ -166,3 +165,15 @@ def mmap(
 def munmap(addr: int, length: int) -> None:
     if _munmap(addr, length) < 0:
         _raise_errno("munmap")
+
+
+BPF_FS_MAGIC = 0xCAFE4A11
+
+
+def filesystem_type(path: str) -> int:
+    """``statfs(path).f_type``: the magic number of the filesystem ``path`` is on
+    (Python's ``os.statvfs`` has no such field)."""
+    buffer = ctypes.create_string_buffer(256)  # struct statfs: 120 bytes on 64-bit
+    if _libc.statfs(os.fsencode(path), buffer) < 0:
+        _raise_errno(f"statfs {path}")
+    return ctypes.c_long.from_buffer(buffer).value & 0xFFFFFFFF

@@ -184,6 +184,7 @@ class AttachType(enum.IntEnum):
     NETKIT_PEER = 55
     TRACE_KPROBE_SESSION = 56
     TRACE_UPROBE_SESSION = 57
+    TRACE_FSESSION = 58
 
 
 class MapFlag(enum.IntFlag):
@@ -202,6 +203,9 @@ class MapFlag(enum.IntFlag):
     MMAPABLE = 1 << 10
     PRESERVE_ELEMS = 1 << 11
     INNER_MAP = 1 << 12
+    LINK = 1 << 13  # a struct_ops map attached through a BPF link
+    PATH_FD = 1 << 14
+    VTYPE_BTF_OBJ_FD = 1 << 15  # value_type_btf_obj_fd names a module's BTF
 
 
 class ProgFlag(enum.IntFlag):

@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""Load every program of real BPF objects alone, with skelgen and with C libbpf, and
+report where the two loaders disagree (docs/attach.md, "Held-out corpora").
+
+The corpora are other projects' sources, compiled here; nothing of them is committed:
+each is extracted at run time from a git repository into build/corpus/ and compiled
+with clang against its own headers.  A repository comes from a local git mirror
+(``--mirrors DIR`` holding ``OWNER+NAME/repo``, the layout of the project's tool
+library) or an existing checkout (``--tree CORPUS=DIR``).  Each program is loaded
+alone (every other program's autoload off) by skelgen_runtime in this process and by
+libbpf through the test suite's C harness (tests/oracle/libbpf_harness.c, built
+against the system's libbpf); the two agree when both load it or both refuse it.
+
+    .venv/bin/python scripts/corpus_compare.py                      # every corpus found
+    .venv/bin/python scripts/corpus_compare.py --corpus libbpf-tools --json out.json
+    .venv/bin/python scripts/corpus_compare.py --tree selftests=~/linux
+
+Needs root (bpf()), clang, bpftool and libbpf-dev, as the kernel tests do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "oracle"))
+
+import libbpf_oracle  # noqa: E402
+from build_cache import system_includes  # noqa: E402
+from skelgen_runtime import BPFError, BPFObject  # noqa: E402
+
+BUILD = ROOT / "build" / "corpus"
+DEFAULT_MIRRORS = Path(os.environ.get("SKELGEN_MIRRORS", "/work/.mirror"))
+LIBBPF_REPO = "libbpf/libbpf"  # its src/*.h become <bpf/...> for every corpus
+
+
+def _struct_ops_or_freplace(text: str) -> bool:
+    return bool(re.search(r'SEC\("(\?)?\.struct_ops|SEC\("freplace', text))
+
+
+@dataclass(frozen=True)
+class Corpus:
+    repo: str  # OWNER/NAME
+    paths: tuple[str, ...]  # what to extract from the repository
+    sources: str  # the directory of the BPF sources
+    pattern: str  # their file names
+    includes: tuple[str, ...] = ()  # relative to the tree
+    select: Callable[[str], bool] = lambda text: True  # which sources count
+    flags: tuple[str, ...] = ()
+
+
+CORPORA: dict[str, Corpus] = {
+    "libbpf-tools": Corpus(
+        repo="iovisor/bcc",
+        paths=("libbpf-tools",),
+        sources="libbpf-tools",
+        pattern="*.bpf.c",
+        includes=("libbpf-tools", "libbpf-tools/x86"),
+    ),
+    "libbpf-bootstrap": Corpus(
+        repo="libbpf/libbpf-bootstrap",
+        paths=("examples/c",),
+        sources="examples/c",
+        pattern="*.bpf.c",
+        includes=("examples/c",),
+    ),
+    # cilium/ebpf's test objects: struct_ops, freplace, linking, invalid objects.
+    "cilium-testdata": Corpus(
+        repo="cilium/ebpf",
+        paths=("testdata",),
+        sources="testdata",
+        pattern="*.c",
+        includes=("testdata",),
+    ),
+    # struct_ops and freplace programs of the kernel's BPF selftests.
+    "selftests": Corpus(
+        repo="torvalds/linux",
+        paths=("tools/testing/selftests/bpf", "tools/include", "tools/lib/bpf"),
+        sources="tools/testing/selftests/bpf/progs",
+        pattern="*.c",
+        includes=(
+            "tools/testing/selftests/bpf",
+            "tools/testing/selftests/bpf/progs",
+            "tools/include/uapi",
+        ),
+        select=_struct_ops_or_freplace,
+        flags=("-Wno-compare-distinct-pointer-types", "-mcpu=v3"),
+    ),
+}
+
+
+@dataclass
+class Outcome:
+    object: str
+    program: str
+    section: str
+    skelgen: str  # "ok" or the error's first line
+    libbpf: str
+
+    @property
+    def agree(self) -> bool:
+        return (self.skelgen == "ok") == (self.libbpf == "ok")
+
+
+@dataclass
+class Report:
+    corpus: str
+    sources: int = 0
+    compiled: int = 0
+    compile_failures: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def summary(self) -> str:
+        agree = sum(o.agree for o in self.outcomes)
+        ours = sum(o.skelgen == "ok" for o in self.outcomes)
+        theirs = sum(o.libbpf == "ok" for o in self.outcomes)
+        return (
+            f"{self.corpus}: {self.compiled}/{self.sources} sources compiled, "
+            f"{len(self.outcomes)} programs: {agree}/{len(self.outcomes)} agree "
+            f"(skelgen loads {ours}, libbpf loads {theirs})"
+        )
+
+
+# -- trees and headers ------------------------------------------------------------------
+
+
+def extract(
+    repo: str, paths: tuple[str, ...], mirrors: Path, dest: Path
+) -> Path | None:
+    """``paths`` of ``repo``'s newest commit under ``dest``; None without a mirror.
+    A mirror may lack its largest files (a corpus's own vmlinux.h): those are left
+    out, and this kernel's vmlinux.h stands in."""
+    git_dir = mirrors / repo.replace("/", "+") / "repo"
+    if not git_dir.is_dir():
+        return None
+    if dest.exists():
+        shutil.rmtree(dest)
+    git = ["git", f"--git-dir={git_dir}"]
+    listing = subprocess.run(
+        [*git, "ls-tree", "-r", "-z", "HEAD", "--", *paths],
+        capture_output=True,
+        check=True,
+    ).stdout
+    links = []
+    for entry in filter(None, listing.split(b"\0")):
+        meta, name = entry.split(b"\t", 1)
+        mode, kind, blob = meta.split()
+        if kind != b"blob":
+            continue  # a submodule
+        target = dest / name.decode()
+        data = subprocess.run([*git, "cat-file", "blob", blob], capture_output=True)
+        if data.returncode != 0:
+            continue  # not in the mirror
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if mode == b"120000":
+            links.append((target, data.stdout.decode()))
+        else:
+            target.write_bytes(data.stdout)
+    for link, to in links:
+        if (link.parent / to).exists():  # no dangling links: the next -I dir serves
+            link.symlink_to(to)
+    return dest
+
+
+def libbpf_headers(mirrors: Path) -> Path | None:
+    """A directory holding ``bpf/*.h`` of the newest libbpf, or None (system's)."""
+    tree = extract(LIBBPF_REPO, ("src",), mirrors, BUILD / "trees" / "libbpf")
+    if tree is None:
+        return None
+    include = BUILD / "include"
+    target = include / "bpf"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for header in (tree / "src").glob("*.h"):
+        shutil.copy2(header, target / header.name)
+    return include
+
+
+def sources(corpus: Corpus, tree: Path) -> Iterator[Path]:
+    for path in sorted((tree / corpus.sources).glob(corpus.pattern)):
+        if corpus.select(path.read_text(errors="replace")):
+            yield path
+
+
+# -- loading ----------------------------------------------------------------------------
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "failed"
+
+
+def load_with_skelgen(obj: Path, program: str) -> str:
+    try:
+        with BPFObject.open(obj) as bpf:
+            for other in bpf.programs.values():
+                other.autoload = other.name == program
+            bpf.load()
+    except BPFError as exc:
+        return _first_line(str(exc))
+    return "ok"
+
+
+def load_with_libbpf(obj: Path, program: str, harness: Path) -> str:
+    try:
+        result = libbpf_oracle.run_libbpf(
+            obj, load_only=[program], harness=harness, timeout=300
+        )
+    except (libbpf_oracle.OracleError, subprocess.TimeoutExpired) as exc:
+        return _first_line(str(exc))
+    if result.load_ok:
+        return "ok"
+    lines = [line for line in result.stderr.splitlines() if "libbpf:" in line]
+    return f"errno {result.errno}: " + (lines[-1].strip() if lines else "refused")
+
+
+def programs_of(obj: Path) -> list[tuple[str, str]]:
+    with BPFObject.open(obj) as bpf:
+        return [(p.name, p.section) for p in bpf.programs.values()]
+
+
+def compare(
+    name: str,
+    corpus: Corpus,
+    tree: Path,
+    headers: list[Path],
+    fallbacks: list[Path],
+    harness: Path,
+) -> Report:
+    """Compile and load each source of ``corpus``; ``fallbacks`` are searched after
+    the corpus's own include directories (this kernel's vmlinux.h)."""
+    report = Report(name)
+    out_dir = BUILD / "objects" / name
+    includes = [*headers, *(tree / i for i in corpus.includes), *fallbacks]
+    for source in sources(corpus, tree):
+        report.sources += 1
+        try:
+            obj = libbpf_oracle.compile_bpf(source, out_dir, includes, corpus.flags)
+        except libbpf_oracle.OracleError:
+            report.compile_failures.append(source.name)
+            continue
+        report.compiled += 1
+        try:
+            listed = programs_of(obj)
+        except BPFError as exc:  # the object itself is refused: one outcome for it
+            libbpf = load_with_libbpf(obj, "", harness)
+            report.outcomes.append(
+                Outcome(obj.name, "*", "*", _first_line(str(exc)), libbpf)
+            )
+            continue
+        for program, section in listed:
+            report.outcomes.append(
+                Outcome(
+                    obj.name,
+                    program,
+                    section,
+                    load_with_skelgen(obj, program),
+                    load_with_libbpf(obj, program, harness),
+                )
+            )
+    return report
+
+
+# -- the command ------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--corpus", action="append", choices=sorted(CORPORA), help="(repeatable)"
+    )
+    parser.add_argument(
+        "--mirrors",
+        type=Path,
+        default=DEFAULT_MIRRORS,
+        help="git mirrors as OWNER+NAME/repo (default: $SKELGEN_MIRRORS or %(default)s)",
+    )
+    parser.add_argument(
+        "--tree",
+        action="append",
+        default=[],
+        metavar="CORPUS=DIR",
+        help="take a corpus from a checkout instead of a mirror (repeatable)",
+    )
+    parser.add_argument("--json", type=Path, help="also write every outcome there")
+    args = parser.parse_args(argv)
+    if os.geteuid() != 0:
+        parser.error("needs root: programs are loaded into the kernel")
+    trees = dict(item.split("=", 1) for item in args.tree)
+    unknown = sorted(set(trees) - set(CORPORA))
+    if unknown:
+        parser.error(f"--tree: no corpus named {unknown[0]!r}")
+
+    harness = libbpf_oracle.build_harness(BUILD / "harness")
+    libbpf_include = libbpf_headers(args.mirrors)
+    vmlinux = libbpf_oracle.generate_vmlinux_h(BUILD / "vmlinux").parent
+    reports = []
+    for name in args.corpus or sorted(CORPORA):
+        corpus = CORPORA[name]
+        tree = (
+            Path(trees[name]).expanduser()
+            if name in trees
+            else extract(
+                corpus.repo, corpus.paths, args.mirrors, BUILD / "trees" / name
+            )
+        )
+        if tree is None:
+            print(
+                f"{name}: skipped: no mirror of {corpus.repo} in {args.mirrors}"
+                f" (or give --tree {name}=DIR)"
+            )
+            continue
+        headers = [] if libbpf_include is None else [libbpf_include]
+        headers += system_includes()  # asm/ headers of <linux/bpf.h>
+        report = compare(name, corpus, tree, headers, [vmlinux], harness)
+        reports.append(report)
+        print(report.summary(), flush=True)
+        for outcome in report.outcomes:
+            if not outcome.agree:
+                print(f"  {outcome.object} {outcome.program} ({outcome.section}):")
+                print(f"    skelgen: {outcome.skelgen}")
+                print(f"    libbpf:  {outcome.libbpf}")
+        if report.compile_failures:
+            print(f"  not compiled: {', '.join(report.compile_failures)}")
+    if args.json is not None:
+        args.json.write_text(json.dumps([asdict(r) for r in reports], indent=1) + "\n")
+    return 0 if all(o.agree for r in reports for o in r.outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
