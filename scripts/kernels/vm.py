@@ -94,9 +94,45 @@ def vng_command(
     return cmd
 
 
+def _ancestors() -> set[int]:
+    pids, pid = set(), os.getppid()
+    while pid > 1:
+        pids.add(pid)
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            break
+    return pids
+
+
+def _held_by_an_ancestor(lock: IO[str]) -> bool:
+    """Whether a process this one runs under holds the lock already (``flock
+    /tmp/skelgen-vm.lock scripts/kernels/run ...``): waiting for it would wait forever.
+    """
+    inode = os.fstat(lock.fileno()).st_ino
+    try:
+        with open("/proc/locks") as f:
+            held = [line.split() for line in f]
+    except OSError:
+        return False
+    holders = {
+        int(fields[4])
+        for fields in held
+        if len(fields) > 5
+        and fields[1] == "FLOCK"
+        and fields[3] == "WRITE"
+        and fields[5].rsplit(":", 1)[-1] == str(inode)
+    }
+    return bool(holders & _ancestors())
+
+
 @contextmanager
 def vm_lock() -> Iterator[None]:
     with LOCK.open("a") as lock:
+        if _held_by_an_ancestor(lock):
+            yield
+            return
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -6,7 +6,7 @@
 #include <bpf/bpf_tracing.h>
 
 const volatile __u32 target_tgid = 0;
-const volatile int fake_pgid = 0;
+const volatile int refuse_errno = 0;
 __u64 fentry_count = 0;
 __u64 fexit_count = 0;
 __s64 fexit_ret = 0;
@@ -35,11 +35,12 @@ int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-/* getpgid() of the target process returns fake_pgid. */
-SEC("fmod_ret/__x64_sys_getpgid")
-int BPF_PROG(override, struct pt_regs *regs, long ret)
+/* The LSM check of getsid() refuses the target process with refuse_errno (a
+ * security_ function: fmod_ret needs no CONFIG_FUNCTION_ERROR_INJECTION there). */
+SEC("fmod_ret/security_task_getsid")
+int BPF_PROG(override, struct task_struct *p, int ret)
 {
-	return from_target() ? fake_pgid : 0;
+	return from_target() ? refuse_errno : 0;
 }
 
 /* No target in the section: the test sets one with set_attach_target(). */
