@@ -94,7 +94,9 @@ CORPORA: dict[str, Corpus] = {
             "tools/include/uapi",
         ),
         select=_struct_ops_or_freplace,
-        flags=("-Wno-compare-distinct-pointer-types", "-mcpu=v3"),
+        # Some sources include glibc's headers, which without __x86_64__ ask for
+        # the 32-bit gnu/stubs-32.h a 64-bit-only libc6-dev lacks.
+        flags=("-Wno-compare-distinct-pointer-types", "-mcpu=v3", "-D__x86_64__"),
     ),
 }
 
@@ -187,9 +189,11 @@ def libbpf_headers(mirrors: Path) -> Path | None:
     return include
 
 
-def sources(corpus: Corpus, tree: Path) -> Iterator[Path]:
+def sources(corpus: Corpus, tree: Path, every: bool = False) -> Iterator[Path]:
+    """The corpus's sources in ``tree``: those its ``select`` picks, or ``every``
+    one (a tree of hand-picked files, such as selftests taken file by file)."""
     for path in sorted((tree / corpus.sources).glob(corpus.pattern)):
-        if corpus.select(path.read_text(errors="replace")):
+        if every or corpus.select(path.read_text(errors="replace")):
             yield path
 
 
@@ -236,13 +240,15 @@ def compare(
     headers: list[Path],
     fallbacks: list[Path],
     harness: Path,
+    every: bool = False,
 ) -> Report:
-    """Compile and load each source of ``corpus``; ``fallbacks`` are searched after
-    the corpus's own include directories (this kernel's vmlinux.h)."""
+    """Compile and load each source of ``corpus`` (``every`` one: see sources());
+    ``fallbacks`` are searched after the corpus's own include directories (this
+    kernel's vmlinux.h)."""
     report = Report(name)
     out_dir = BUILD / "objects" / name
     includes = [*headers, *(tree / i for i in corpus.includes), *fallbacks]
-    for source in sources(corpus, tree):
+    for source in sources(corpus, tree, every):
         report.sources += 1
         try:
             obj = libbpf_oracle.compile_bpf(source, out_dir, includes, corpus.flags)
@@ -292,6 +298,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="CORPUS=DIR",
         help="take a corpus from a checkout instead of a mirror (repeatable)",
     )
+    parser.add_argument(
+        "--every-source",
+        action="store_true",
+        help="compare every source, not only those a corpus selects (selftests:"
+        " struct_ops and freplace ones); for trees of hand-picked files",
+    )
     parser.add_argument("--json", type=Path, help="also write every outcome there")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
@@ -322,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         headers = [] if libbpf_include is None else [libbpf_include]
         headers += system_includes()  # asm/ headers of <linux/bpf.h>
-        report = compare(name, corpus, tree, headers, [vmlinux], harness)
+        report = compare(
+            name, corpus, tree, headers, [vmlinux], harness, args.every_source
+        )
         reports.append(report)
         print(report.summary(), flush=True)
         for outcome in report.outcomes:

@@ -54,6 +54,8 @@ def test_a_tree_is_extracted_from_a_mirror_without_the_blobs_it_lacks(
         select=corpus_compare._struct_ops_or_freplace,
     )
     assert [p.name for p in corpus_compare.sources(corpus, dest)] == ["a.bpf.c"]
+    every = corpus_compare.sources(corpus, dest, every=True)
+    assert [p.name for p in every] == ["a.bpf.c", "b.bpf.c"]
 
 
 def test_outcomes_agree_when_both_load_or_both_refuse() -> None:
