@@ -178,18 +178,23 @@ class BPFObject(Closing):
             step()
 
     def _struct_ops_autoload(self) -> None:
-        """As libbpf at load: a struct_ops program loads when a created struct_ops
-        map uses it (it has no member to be loaded for otherwise), unless its
-        autoload was set by hand."""
-        used = {
-            program
-            for m in self.spec.maps.values()
-            if m.struct_ops is not None and m.autocreate
-            for program in m.struct_ops.programs.values()
-        }
+        """As libbpf at load (``bpf_object_adjust_struct_ops_autoload``): a struct_ops
+        program that some struct_ops map uses loads exactly when one of those maps is
+        created, whatever its autoload was set to (the map's value needs its fd, and
+        it has no other use); one that no map uses is not loaded unless its autoload
+        was set by hand."""
+        created: dict[str, bool] = {}
+        for m in self.spec.maps.values():
+            if m.struct_ops is not None:
+                for name in m.struct_ops.programs.values():
+                    created[name] = created.get(name, False) or m.autocreate
         for program in self._programs.values():
-            if program.prog_type == ProgType.STRUCT_OPS and not program.autoload_set:
-                program.spec.autoload = program.name in used
+            if program.prog_type != ProgType.STRUCT_OPS:
+                continue
+            if program.name in created:
+                program.spec.autoload = created[program.name]
+            elif not program.autoload_set:
+                program.spec.autoload = False
 
     def attach_struct_ops(self, map_name: str) -> Link:
         """Register the struct_ops map ``map_name`` with the kernel (libbpf's

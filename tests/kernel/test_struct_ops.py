@@ -150,6 +150,35 @@ def test_a_member_takes_another_program_before_load(
             table.set_program("init", "skt_init")
 
 
+def test_a_created_tables_programs_load_whatever_their_autoload(
+    build_bpf: Callable[[str], Path],
+) -> None:
+    """As current libbpf: a member's program loads when its table is created, even
+    with autoload switched off by hand (the table's value needs its fd); a program
+    no table uses is left out, and refused as libbpf refuses it when asked for."""
+    with BPFObject.open(build_bpf("struct_ops_tcp_ca")) as obj:
+        without_links(obj)
+        obj.programs["skt_init"].autoload = False
+        obj.load()
+        assert obj.programs["skt_init"].loaded
+        assert not obj.programs["skt_unused"].loaded
+        obj.attach_struct_ops("skelgen_ca")
+        with netns() as ns:
+            ns.call(transfer, "skelgen_ca")
+        assert read_global(obj, "init_calls") == 1
+    with BPFObject.open(build_bpf("struct_ops_tcp_ca")) as obj:
+        obj.maps["skelgen_ca"].autocreate = False
+        obj.maps["skelgen_ca_link"].autocreate = False
+        obj.programs["skt_init"].autoload = True  # its tables are not created
+        obj.load()
+        assert not obj.programs["skt_init"].loaded
+    with BPFObject.open(build_bpf("struct_ops_tcp_ca")) as obj:
+        without_links(obj)
+        obj.programs["skt_unused"].autoload = True
+        with pytest.raises(LoadError, match="no struct_ops map of the object uses"):
+            obj.load()
+
+
 def test_a_member_the_struct_lacks_or_a_program_of_another_type_is_refused(
     build_bpf: Callable[[str], Path],
 ) -> None:
