@@ -44,12 +44,6 @@ static __always_inline __u64 hist_log2l(__u64 v)
 	return hi ? hist_log2(hi) + 32 : hist_log2(v);
 }
 
-/* Hides how `slot` was computed from the compiler, so that the bound check
- * tests the register that then indexes the array: clang would otherwise test
- * another one it knows to be equivalent, which the verifiers of 5.10 and 6.1
- * cannot follow ("unbounded memory access"). */
-#define __hist_opaque(slot) asm volatile("" : "+r"(slot))
-
 /* The slot of `v` in a histogram of `max_slots` slots, libbpf-tools'
  * convention (slot i holds 2^i .. 2^(i+1)-1; slot 0 also 0); values beyond the
  * last slot go into it. */
@@ -57,7 +51,6 @@ static __always_inline __u32 hist_slot(__u64 v, __u32 max_slots)
 {
 	__u64 slot = hist_log2l(v);
 
-	__hist_opaque(slot);
 	return slot < max_slots ? slot : max_slots - 1;
 }
 
@@ -67,7 +60,6 @@ static __always_inline __u32 hist_slot_bcc(__u64 v, __u32 max_slots)
 {
 	__u64 slot = hist_log2l(v) + 1;
 
-	__hist_opaque(slot);
 	return slot < max_slots ? slot : max_slots - 1;
 }
 
