@@ -175,6 +175,10 @@ const volatile struct bits bits_ro = { .neg = -3, .cross = 0x321 };
 	X(scalars_bss.name[3], 'l')                     \
 	X(scalars_bss.name[4], 0)                       \
 	X(scalars_bss.names[0][0], 'a')                 \
+	X(scalars_bss.names[0][1], 0)                   \
+	X(scalars_bss.names[1][0], 'w')                 \
+	X(scalars_bss.names[1][1], 'x')                 \
+	X(scalars_bss.names[1][2], 'y')                 \
 	X(scalars_bss.names[1][3], 'z')                 \
 	X(scalars_bss.e8, V_U8_B)                       \
 	X(scalars_bss.e16, V_S16_NEG)                   \
@@ -225,6 +229,9 @@ const volatile struct bits bits_ro = { .neg = -3, .cross = 0x321 };
 	X(scalars_ro.name[0], 'r')                      \
 	X(scalars_ro.name[1], 'o')                      \
 	X(scalars_ro.name[2], '!')                      \
+	X(scalars_ro.names[1][0], 'o')                  \
+	X(scalars_ro.names[1][1], 'k')                  \
+	X(scalars_ro.names[1][2], 0)                    \
 	X(scalars_ro.e16, V_S16_POS)                    \
 	X(scalars_ro.e64, V_S64_POS)                    \
 	X(RO_U64_AT(scalars_ro.wide, 1), 0x8000000000000000ULL) \

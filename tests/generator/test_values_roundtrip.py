@@ -51,8 +51,8 @@ RW_VALUES: list[tuple[str, Any]] = [
     ("bss.scalars_bss.d", -2.25),
     ("bss.scalars_bss.ptr", 0x1122334455667788),
     ("bss.scalars_bss.name", b"skel"),
-    ("bss.scalars_bss.names[0][0]", b"a"),
-    ("bss.scalars_bss.names[1][3]", b"z"),
+    ("bss.scalars_bss.names[0]", b"a"),  # char names[2][4]: bytes per row
+    ("bss.scalars_bss.names[1]", b"wxyz"),  # all 4 bytes, no NUL
     ("bss.scalars_bss.e8", 0xF1),
     ("bss.scalars_bss.e16", -1234),
     ("bss.scalars_bss.e32", 0xFEDCBA98),
@@ -102,6 +102,7 @@ RO_VALUES: list[tuple[str, Any]] = [
     ("rodata.scalars_ro.f", -0.75),
     ("rodata.scalars_ro.d", 3.5),
     ("rodata.scalars_ro.name", b"ro!"),
+    ("rodata.scalars_ro.names[1]", b"ok"),
     ("rodata.scalars_ro.e16", 7),
     ("rodata.scalars_ro.e64", 1),
     ("rodata.scalars_ro.wide", (1 << 127).to_bytes(16, "little")),
