@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from skelgen_runtime import MapError
 
 pytestmark = pytest.mark.usefixtures("root_only")
 
@@ -190,6 +191,23 @@ def test_python_writes_every_field_and_the_program_reads_each_back(
         skel.progs.check.test_run()
         assert skel.bss.bad != 0
         assert (skel.bss.bits_bss.wide, skel.bss.bits_bss.se) == (-0xFEDCBA98, -1234)
+
+
+def test_char_array_keys_and_values_are_bytes(values_skel: ModuleType) -> None:
+    """``comm_t`` (``char[16]``) keys and values read as all their bytes, as their
+    annotation ``bytes`` says; a shorter write is padded with NULs."""
+    with values_skel.TypesValuesBpf.open_and_load() as skel:
+        skel.progs.fill.test_run()
+        fill = b"fill".ljust(16, b"\0")
+        assert skel.maps.comms[0] == fill
+        assert list(skel.maps.by_comm.items()) == [(fill, 1)]
+        key = next(iter(skel.maps.by_comm.keys()))
+        assert skel.maps.by_comm[key] == 1 and key.rstrip(b"\0") == b"fill"
+        skel.maps.comms[1] = b"py"
+        skel.maps.by_comm[b"py"] = 2
+        assert skel.progs.check_maps.test_run().retval == 0
+        with pytest.raises(MapError, match="17 bytes given, at most 16 expected"):
+            skel.maps.comms[1] = b"x" * 17
 
 
 def test_enum_companions_hold_the_c_enumerators(values_skel: ModuleType) -> None:

@@ -195,8 +195,9 @@ def _strings_setitem(self: Any, index: Any, value: Any) -> None:
         target.value = item
 
 
-def _is_string(element: Any) -> bool:
-    """A char array: what a field reads as ``bytes``."""
+def is_char_array(element: Any) -> bool:
+    """A char array type: what a field, an array row, a map key or value reads as
+    ``bytes``."""
     item_type: Any = getattr(element, "_type_", None)
     return (
         isinstance(element, type)
@@ -218,7 +219,7 @@ def array(element: Any, length: int) -> Any:
             "__setitem__": _array_setitem,
             "__repr__": _array_repr,
         }
-        if _is_string(element):
+        if is_char_array(element):
             methods = {
                 "__getitem__": _strings_getitem,
                 "__setitem__": _strings_setitem,
