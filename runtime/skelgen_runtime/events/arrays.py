@@ -113,6 +113,22 @@ class ArrayDecoder:
         differ = np.flatnonzero(heads != heads[0])
         return int(differ[0]) if len(differ) else count
 
+    def as_events(self, items: list[Any]) -> list[Any]:
+        """Chunks (and decoded records) as the event objects an object-per-record
+        read would have given: what a stream keeps for its next read, of either
+        kind, when a read is interrupted after the buffer position moved."""
+        from .decoder import EventDecoder
+
+        objects: EventDecoder[Any] = EventDecoder(self.event_type)
+        events: list[Any] = []
+        for item in items:
+            if isinstance(item, self.np.ndarray):
+                data = item.tobytes()
+                events += objects.run(data, 0, len(item), self.size, self.size)
+            else:
+                events.append(item)
+        return events
+
     def assemble(self, items: list[Any]) -> numpy.ndarray[Any, Any]:
         """One array of what a stream read: chunks, and decoded records left over
         from an earlier callback or iteration (which come first)."""

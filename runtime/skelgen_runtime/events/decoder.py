@@ -60,6 +60,12 @@ class EventDecoder(Generic[E]):
         answers with numpy)."""
         return uniform_run(words, first, step, count)
 
+    @staticmethod
+    def as_events(items: list[E]) -> list[E]:
+        """What this decoder returned, as event objects: a stream keeps them so for
+        its next read, of whichever kind (an array decoder splits its chunks)."""
+        return items
+
 
 def uniform_run(words: memoryview, first: int, step: int, count: int) -> int:
     """How many of the ``count`` words at ``first``, ``first + step``... equal the
