@@ -68,9 +68,9 @@ def freeze(obj: Any) -> None:
 
 
 def write_through(obj: Any) -> None:
-    """After each field write through ``obj`` (or an object sharing its memory),
-    call ``obj._memory_.flush()``: memory kept in step with a kernel map that
-    cannot be mmap'd."""
+    """After each field or array element write through ``obj`` (or an object
+    sharing its memory), call ``obj._memory_.flush()``: memory kept in step with a
+    kernel map that cannot be mmap'd."""
     _mark(obj, "_write_through_")
 
 
@@ -106,8 +106,7 @@ else:
                 if hasattr(type(self), name):
                     raise
                 raise _not_a_field(self, name) from None
-            if getattr(type(owner), "_write_through_", False):
-                owner._memory_.flush()
+            _written(owner)
 
         def __repr__(self) -> str:
             names = [f[0] for f in self._fields_ if not f[0].startswith("_")]
@@ -168,9 +167,16 @@ class CArray(Protocol[T]):
 _ARRAY_TYPES: dict[tuple[Any, int], Any] = {}
 
 
+def _written(owner: Any) -> None:
+    """After a write into ``owner``'s memory (see :func:`write_through`)."""
+    if getattr(type(owner), "_write_through_", False):
+        owner._memory_.flush()
+
+
 def _array_setitem(self: Any, index: Any, value: Any) -> None:
-    _check_writable(self)
+    owner = _check_writable(self)
     ctypes.Array.__setitem__(self, index, value)
+    _written(owner)
 
 
 def _array_repr(self: Any) -> str:
@@ -183,16 +189,17 @@ def _strings_getitem(self: Any, index: Any) -> Any:
 
 
 def _strings_setitem(self: Any, index: Any, value: Any) -> None:
-    _check_writable(self)
+    owner = _check_writable(self)
     if not isinstance(index, slice):
         ctypes.Array.__getitem__(self, index).value = value
-        return
-    targets = ctypes.Array.__getitem__(self, index)
-    values = list(value)
-    if len(values) != len(targets):
-        raise ValueError("Can only assign sequence of same size")
-    for target, item in zip(targets, values, strict=True):
-        target.value = item
+    else:
+        targets = ctypes.Array.__getitem__(self, index)
+        values = list(value)
+        if len(values) != len(targets):
+            raise ValueError("Can only assign sequence of same size")
+        for target, item in zip(targets, values, strict=True):
+            target.value = item
+    _written(owner)
 
 
 def is_char_array(element: Any) -> bool:
