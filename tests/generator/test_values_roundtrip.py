@@ -208,6 +208,8 @@ def test_char_array_keys_and_values_are_bytes(values_skel: ModuleType) -> None:
         assert skel.progs.check_maps.test_run().retval == 0
         with pytest.raises(MapError, match="17 bytes given, at most 16 expected"):
             skel.maps.comms[1] = b"x" * 17
+        with pytest.raises(MapError, match="key: expected bytes, got int"):
+            skel.maps.by_comm[5] = 1
 
 
 def test_enum_companions_hold_the_c_enumerators(values_skel: ModuleType) -> None:

@@ -167,7 +167,7 @@ class Codec:
                     f"{self.what}: {value} does not fit in {self.size} bytes"
                 ) from None
         else:
-            expected = ctype.__name__ if ctype is not None else "bytes"
+            expected = "bytes" if ctype is None or self.chars else ctype.__name__
             raise MapError(f"{self.what}: expected {expected}, got {_type_name(value)}")
         if len(data) != self.size:
             most = "at most " if self.chars else ""
