@@ -117,7 +117,7 @@ struct {
 	__type(value, struct event);
 } events SEC(".maps");
 
-/* Maps keyed and valued by a char array: bytes in Python (check_maps). */
+/* Maps keyed, valued and fed by a char array: bytes in Python (check_maps). */
 typedef char comm_t[16];
 
 struct {
@@ -133,6 +133,12 @@ struct {
 	__type(key, comm_t);
 	__type(value, __u32);
 } by_comm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+	__type(value, comm_t);
+} comm_events SEC(".maps");
 
 /* .bss */
 struct scalars scalars_bss;
@@ -275,6 +281,7 @@ int fill(void *ctx)
 	bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
 	bpf_map_update_elem(&comms, &zero, comm, BPF_ANY);
 	bpf_map_update_elem(&by_comm, comm, &one, BPF_ANY);
+	bpf_ringbuf_output(&comm_events, comm, sizeof(comm), 0);
 	return 0;
 }
 

@@ -194,8 +194,9 @@ def test_python_writes_every_field_and_the_program_reads_each_back(
 
 
 def test_char_array_keys_and_values_are_bytes(values_skel: ModuleType) -> None:
-    """``comm_t`` (``char[16]``) keys and values read as all their bytes, as their
-    annotation ``bytes`` says; a shorter write is padded with NULs."""
+    """``comm_t`` (``char[16]``) keys, values and ring buffer records read as all
+    their bytes, as their annotation ``bytes`` says; a shorter write is padded with
+    NULs."""
     with values_skel.TypesValuesBpf.open_and_load() as skel:
         skel.progs.fill.test_run()
         fill = b"fill".ljust(16, b"\0")
@@ -203,6 +204,7 @@ def test_char_array_keys_and_values_are_bytes(values_skel: ModuleType) -> None:
         assert list(skel.maps.by_comm.items()) == [(fill, 1)]
         key = next(iter(skel.maps.by_comm.keys()))
         assert skel.maps.by_comm[key] == 1 and key.rstrip(b"\0") == b"fill"
+        assert skel.maps.comm_events.drain() == [fill]  # RingBuf[bytes]
         skel.maps.comms[1] = b"py"
         skel.maps.by_comm[b"py"] = 2
         assert skel.progs.check_maps.test_run().retval == 0
