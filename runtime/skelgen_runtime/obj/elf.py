@@ -220,6 +220,12 @@ class _Reader:
         for name, struct_ops in self._read_struct_ops(programs).items():
             if name in maps:
                 raise ObjectError(f"two maps are called {name!r}")
+            if name in programs:
+                # One namespace, as bpftool's skeleton struct: obj.links[name].
+                raise ObjectError(
+                    f"program {name!r} ({programs[name].section}) and struct_ops map"
+                    f" {name!r} share a name: links are kept by name; rename one"
+                )
             maps[name] = struct_ops
         return ObjectSpec(
             name=self.name,
