@@ -155,6 +155,11 @@ class _Reader:
             raise ObjectError("big-endian BPF objects are not supported on this host")
         self.sections = list(elf.iter_sections())
         self.index = {s.name: i for i, s in enumerate(self.sections)}
+        if "maps" in self.index:  # libbpf refuses the object, used or not
+            raise ObjectError(
+                "legacy map definitions in section 'maps' are not supported (nor by"
+                ' libbpf 1.0+): declare the maps in SEC(".maps") with __uint/__type'
+            )
         btf_section = elf.get_section_by_name(".BTF")
         if btf_section is None:
             raise ObjectError(
