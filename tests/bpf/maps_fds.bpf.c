@@ -117,9 +117,12 @@ SEC("raw_tp") int pinned_add(void *ctx)
 	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_getppid") int on_getppid(void *ctx)
+/* A raw tracepoint: its kernel stack is the kernel's on every kernel (a syscall
+ * tracepoint's is empty before 6.x: bpf_get_stackid() answers -EFAULT). */
+SEC("raw_tp/sys_enter") int on_getppid(struct bpf_raw_tracepoint_args *ctx)
 {
-	if ((bpf_get_current_pid_tgid() >> 32) != target_pid)
+	if ((bpf_get_current_pid_tgid() >> 32) != target_pid ||
+	    ctx->args[1] != 110 /* x86-64 __NR_getppid */)
 		return 0;
 	user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	kernel_stack_id = bpf_get_stackid(ctx, &kernel_stacks, 0);

@@ -115,12 +115,12 @@ def kernel_btf() -> KernelBtf:
 
 @pytest.fixture(scope="module")
 def fields(corpus: Corpus) -> LibbpfResult:
-    return corpus.run("core_fields", FIELDS_PROGS)
+    return corpus.run("core_fields", FIELDS_PROGS, load_only=FIELDS_PROGS)
 
 
 @pytest.fixture(scope="module")
 def externs(corpus: Corpus) -> LibbpfResult:
-    return corpus.run("core_externs", EXTERNS_PROGS)
+    return corpus.run("core_externs", EXTERNS_PROGS, load_only=EXTERNS_PROGS)
 
 
 def u64s(corpus: Corpus, name: str, result: LibbpfResult) -> dict[str, int]:
@@ -186,7 +186,7 @@ def test_fields_load_and_run(fields: LibbpfResult) -> None:
     assert all(p.fd_ok and p.autoload for p in fields.programs.values())
     assert set(fields.programs) == set(FIELDS_PROGS)
     assert fields.programs["core_rawtp"].type == "raw_tracepoint"
-    assert fields.programs["core_read"].type == "syscall"
+    assert fields.programs["core_read"].type == "raw_tracepoint"
     assert fields.run_errors == {}
     assert fields.retvals == {name: 0 for name in FIELDS_PROGS} | {"core_subprogs": 3}
     assert set(fields.datasecs) == {".bss"}
@@ -297,7 +297,12 @@ def test_bitfields(corpus: Corpus, fields: LibbpfResult, kernel_btf: KernelBtf) 
 
 
 def test_bitfield_read_of_a_set_bit(corpus: Corpus) -> None:
-    result = corpus.run("core_fields", ("core_read",), preexec=become_subreaper)
+    result = corpus.run(
+        "core_fields",
+        ("core_read",),
+        load_only=("core_read",),
+        preexec=become_subreaper,
+    )
     assert result.load_ok, result.stderr
     v = u64s(corpus, "core_fields", result)
     assert v["bf_is_child_subreaper"] == v["bf_is_child_subreaper_direct"] == 1
