@@ -52,9 +52,11 @@ struct {
 	__type(value, __u64);
 } pc_hash SEC(".maps");
 
+/* Room for every CPU's local free list (the kernel moves up to 128 free nodes to the
+ * CPU that inserts): with 64, an insert from another CPU evicts a key of the test's. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-	__uint(max_entries, 64);
+	__uint(max_entries, 1024);
 	__type(key, __u32);
 	__type(value, __u64);
 } lru_pc_hash SEC(".maps");
