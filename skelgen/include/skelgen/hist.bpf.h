@@ -44,23 +44,29 @@ static __always_inline __u64 hist_log2l(__u64 v)
 	return hi ? hist_log2(hi) + 32 : hist_log2(v);
 }
 
+/* `slot`, or the last of `max_slots` slots beyond it.  The bound is checked on the
+ * slot's own register: clang would otherwise compare an earlier value it knows to
+ * be equivalent, and verifiers before 6.10 (which lose the range of an OR of two
+ * unknown registers) then reject the index as unbounded. */
+static __always_inline __u32 hist_clamp(__u64 slot, __u32 max_slots)
+{
+	asm volatile("" : "+r"(slot));
+	return slot < max_slots ? slot : max_slots - 1;
+}
+
 /* The slot of `v` in a histogram of `max_slots` slots, libbpf-tools'
  * convention (slot i holds 2^i .. 2^(i+1)-1; slot 0 also 0); values beyond the
  * last slot go into it. */
 static __always_inline __u32 hist_slot(__u64 v, __u32 max_slots)
 {
-	__u64 slot = hist_log2l(v);
-
-	return slot < max_slots ? slot : max_slots - 1;
+	return hist_clamp(hist_log2l(v), max_slots);
 }
 
 /* The same in bcc's convention (bpf_log2l(): one slot further; slot 0 stays
  * empty). */
 static __always_inline __u32 hist_slot_bcc(__u64 v, __u32 max_slots)
 {
-	__u64 slot = hist_log2l(v) + 1;
-
-	return slot < max_slots ? slot : max_slots - 1;
+	return hist_clamp(hist_log2l(v) + 1, max_slots);
 }
 
 /* Count one value into `slots`, an array of `max_slots` counters (a map
