@@ -141,10 +141,6 @@ int externs_kfuncs(void *ctx)
 	if (bpf_ksym_exists(bpf_kfunc_that_does_not_exist))
 		kfunc_missing_ret = bpf_kfunc_that_does_not_exist(1);
 
-	/* bpf_task_from_pid arrived in 6.2: on older kernels the calls are dead code,
-	 * which the verifier removes (a call to an unresolved kfunc is refused) */
-	if (!bpf_ksym_exists(bpf_task_from_pid))
-		return 2;
 	task = bpf_task_from_pid(tgid);
 	if (!task)
 		return 1;

@@ -249,11 +249,7 @@ def test_externs_equal_libbpfs(
         assert differing_globals(externs_path, obj, externs_oracle, sections) <= (
             EXTERNS_PER_PROCESS
         )
-        if kernel_btf.load_btf_file().find("bpf_task_from_pid", bt.Func):
-            assert u64(obj, externs_path, "kfunc_task_pid") == os.getpid()
-        else:  # before 6.2: the weak kfunc is unresolved and its calls are dead code
-            assert u64(obj, externs_path, "kfunc_from_pid_exists") == 0
-            assert u64(obj, externs_path, "kfunc_found") == 0
+        assert u64(obj, externs_path, "kfunc_task_pid") == os.getpid()
         assert_same_insns(obj, externs_oracle)
         kconfig = obj.datasec(".kconfig")
         assert kconfig.kernel_backed and kconfig.readonly  # frozen, like .rodata
