@@ -43,6 +43,10 @@ L = TypeVar("L", bound=Link)
 
 # Room for a program to grow the packet (bpf_xdp_adjust_tail, bpf_skb_change_tail).
 TEST_RUN_GROWTH = 4096
+# Program types whose test_run takes no ctx_out.
+_CTX_NOT_WRITTEN_BACK = frozenset(
+    {ProgType.SYSCALL, ProgType.RAW_TRACEPOINT, ProgType.RAW_TRACEPOINT_WRITABLE}
+)
 _TEST_RUN_HINTS = {
     ENOTSUPP: " (this program type cannot be test-run)",
     errno.ENOSPC: " (the output is larger than data_out_size)",
@@ -401,8 +405,13 @@ class Program:
         out_size = out_size if data else 0
         data_out = ctypes.create_string_buffer(out_size) if out_size else None
         ctx_in = ctypes.create_string_buffer(ctx, len(ctx)) if ctx else None
-        # The kernel writes a syscall program's context back into ctx_in.
-        ctx_out = ctypes.create_string_buffer(len(ctx)) if ctx and not syscall else None
+        # The kernel writes a syscall program's context back into ctx_in, and
+        # refuses a ctx_out for a raw tracepoint's (its arguments are read-only).
+        ctx_out = (
+            ctypes.create_string_buffer(len(ctx))
+            if ctx and self.prog_type not in _CTX_NOT_WRITTEN_BACK
+            else None
+        )
         attr = a.TestRunAttr(
             prog_fd=self.fd,
             data_size_in=len(data),

@@ -97,7 +97,7 @@ __u64 rodata_seen;
 
 /* ---- programs ------------------------------------------------------------------------ */
 
-SEC("syscall")
+SEC("raw_tp")
 int externs_kconfig(void *ctx)
 {
 	kver = LINUX_KERNEL_VERSION;
@@ -115,7 +115,7 @@ int externs_kconfig(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
+SEC("raw_tp")
 int externs_ksyms(void *ctx)
 {
 	ksym_prog_put_addr = (__u64)&bpf_prog_put;
@@ -129,7 +129,9 @@ int externs_ksyms(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
+/* Kfuncs are called from syscall programs (5.14); bpf_task_from_pid() came in 6.2.
+ * "?" leaves the program out of the load unless it is asked for. */
+SEC("?syscall")
 int externs_kfuncs(void *ctx)
 {
 	s32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -151,7 +153,7 @@ int externs_kfuncs(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
+SEC("raw_tp")
 int externs_data(void *ctx)
 {
 	data_seen = data_marker;

@@ -4,7 +4,7 @@
  *
  * Every program stores what the loader relocated into a named .bss global so
  * that the data sections can be compared byte for byte between loaders after
- * one BPF_PROG_TEST_RUN of each program.
+ * one BPF_PROG_TEST_RUN of each program (raw_tp programs: 5.10 runs them).
  *
  * Build: clang-19 -g -O2 -target bpf -D__TARGET_ARCH_x86 -I<vmlinux.h dir>
  */
@@ -164,7 +164,7 @@ __noinline int global_core_info(int which)
 
 /* ---- programs -------------------------------------------------------------- */
 
-SEC("syscall")
+SEC("raw_tp")
 int core_fields(void *ctx)
 {
 	off_task_pid = bpf_core_field_offset(struct task_struct, pid);
@@ -184,7 +184,7 @@ int core_fields(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
+SEC("raw_tp")
 int core_types(void *ctx)
 {
 	type_exists_task = bpf_core_type_exists(struct task_struct);
@@ -213,7 +213,9 @@ int core_types(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
+/* bpf_get_current_task_btf() (5.11): "?" leaves the programs that call it out of the
+ * load unless they are asked for, so that the object loads on 5.10. */
+SEC("?raw_tp")
 int core_read(void *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -249,7 +251,7 @@ int core_read(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
+SEC("?raw_tp")
 int core_subprogs(void *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();

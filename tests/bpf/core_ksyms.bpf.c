@@ -23,7 +23,7 @@ __u64 cpu0_rq_cpu;
 __u64 cpu0_rq_found;
 __u64 rq_off_cpu;
 
-SEC("syscall")
+SEC("raw_tp")
 int ksym_this_cpu(void *ctx)
 {
 	struct rq *rq = bpf_this_cpu_ptr(&runqueues);
@@ -33,7 +33,7 @@ int ksym_this_cpu(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
+SEC("raw_tp")
 int ksym_per_cpu(void *ctx)
 {
 	struct rq *rq = bpf_per_cpu_ptr(&runqueues, 0);

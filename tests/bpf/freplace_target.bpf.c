@@ -11,7 +11,7 @@ __noinline int get_constant(int base)
 	return base + 1;
 }
 
-SEC("syscall")
+SEC("raw_tp")
 int call_constant(void *ctx)
 {
 	return get_constant(41);

@@ -25,7 +25,7 @@ __noinline int fill_global(long *res)
 	return 0;
 }
 
-SEC("syscall")
+SEC("raw_tp")
 int with_hidden(void *ctx)
 {
 	long a = 0, b = 0;
@@ -35,7 +35,7 @@ int with_hidden(void *ctx)
 	return a + b;
 }
 
-SEC("syscall")
+SEC("raw_tp")
 int with_global(void *ctx)
 {
 	long a = 0;

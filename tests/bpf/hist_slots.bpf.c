@@ -18,7 +18,7 @@ __u32 libbpf_tools[HIST_SLOTS_MAX];
 __u32 bcc[HIST_SLOTS_MAX_BCC];
 __u32 capped[CAPPED_SLOTS];
 
-SEC("syscall")
+SEC("raw_tp")
 int feed(struct value_arg *arg)
 {
 	__u64 v = arg->value;

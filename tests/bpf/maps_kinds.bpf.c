@@ -127,20 +127,17 @@ SEC("raw_tp") int hash_get(void *ctx)
 	return 0;
 }
 
-static long delete_odd(__u32 i, void *ctx)
-{
-	__u32 key = 2 * i + 1;
-
-	if (key >= key_in)
-		return 1;
-	bpf_map_delete_elem(&hash, &key);
-	return 0;
-}
-
-/* deletes the odd keys below key_in */
+/* deletes the odd keys below key_in: a bounded loop (5.3+), not bpf_loop() (5.17+),
+ * so that the object loads on 5.10 */
 SEC("raw_tp") int hash_delete_odd(void *ctx)
 {
-	bpf_loop(512, delete_odd, NULL, 0);
+	for (__u32 i = 0; i < 512; i++) {
+		__u32 key = 2 * i + 1;
+
+		if (key >= key_in)
+			break;
+		bpf_map_delete_elem(&hash, &key);
+	}
 	return 0;
 }
 

@@ -3,7 +3,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-SEC("syscall")
+SEC("raw_tp")
 int bad_deref(void *ctx)
 {
 	int *p = (int *)(long)bpf_get_prandom_u32();

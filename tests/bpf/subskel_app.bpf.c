@@ -12,7 +12,7 @@ const volatile int app_rodata[7] = {7};
 
 extern int lib_bump(void);
 
-SEC("syscall")
+SEC("raw_tp")
 int app_bump(void *ctx)
 {
 	app_bss[0] += app_data[0] + app_rodata[0];

@@ -29,7 +29,7 @@ __noinline int lib_bump(void)
 	return lib_counter;
 }
 
-SEC("syscall")
+SEC("raw_tp")
 int lib_reset(void *ctx)
 {
 	lib_counter = 0;

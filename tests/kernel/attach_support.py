@@ -233,3 +233,16 @@ def run_in_cgroup(cgroup: str, code: str) -> subprocess.CompletedProcess[str]:
         check=True,
         timeout=30,
     )
+
+
+# -- ringbuf_events.bpf.c ------------------------------------------------------------------
+
+EMIT_PER_RUN = 1024  # its MAX_EMIT: the loop is bounded so that 5.10 verifies it
+
+
+def produce(skel: Any, count: int) -> None:
+    """``count`` more numbered events from ringbuf_events.bpf.c's ``produce``, in
+    runs of at most EMIT_PER_RUN."""
+    for first in range(0, count, EMIT_PER_RUN):
+        skel.bss.emit_count = min(count - first, EMIT_PER_RUN)
+        skel.progs.produce.test_run()

@@ -18,8 +18,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from attach_support import produce
 from conftest import open_fds
-from kernel_features import load_or_lacking, with_syscall_programs
+from kernel_features import load_or_lacking
 from skelgen_runtime import BPFError, EventPoller
 from skelgen_runtime.features.maps import has_map_type
 from skelgen_runtime.features.requirements import MAP_TYPES
@@ -42,12 +43,7 @@ def perf_module(skeleton_module: Callable[[str], ModuleType]) -> ModuleType:
 
 
 def load_ring(module: ModuleType) -> Any:
-    return with_syscall_programs(module.RingbufEventsBpf.open_and_load)
-
-
-def produce(skel: Any, count: int) -> None:
-    skel.bss.emit_count = count
-    skel.progs.produce.test_run()
+    return module.RingbufEventsBpf.open_and_load()
 
 
 def test_two_threads_polling_get_each_record_exactly_once(

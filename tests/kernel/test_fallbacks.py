@@ -110,8 +110,6 @@ def test_globals_without_mmap_go_through_the_map(
     """Without BPF_F_MMAPABLE (< 5.5) the sections stay private copies: reads
     through the skeleton are refreshed from the map, field writes are sent to it."""
     globals_skel = skeleton_module("globals")
-    if not program_features.has_prog_type(ProgType.SYSCALL):
-        pytest.skip("the globals object runs through a syscall program (5.14+)")
     monkeypatch.setattr(map_features, "has_mmapable_arrays", lambda: False)
     with globals_skel.GlobalsBpf.open() as skel:
         skel.data.seeded = 50
@@ -134,7 +132,7 @@ def test_kinds_this_kernel_lacks_are_named_with_the_version_they_need(
 ) -> None:
     """A program or map type the kernel lacks (a probe decides) is refused with the
     feature and the kernel that brought it, not a bare EINVAL; one it has loads."""
-    with BPFObject.open(build_bpf("ringbuf_events")) as obj:
+    with BPFObject.open(build_bpf("ringbuf_user")) as obj:
         if map_features.has_map_type(MapType.USER_RINGBUF):
             obj.load()
         else:
@@ -144,11 +142,7 @@ def test_kinds_this_kernel_lacks_are_named_with_the_version_they_need(
                 "create map from_user: user ring buffers need Linux 6.1+ "
                 "(BPF_MAP_TYPE_USER_RINGBUF); this kernel lacks them"
             )
-    with BPFObject.open(build_bpf("globals")) as obj:
-        for program in obj.programs.values():
-            program.autoload = program.spec.kind is not None and (
-                program.spec.kind.prog_type == ProgType.SYSCALL
-            )
+    with BPFObject.open(build_bpf("attach_syscall")) as obj:
         if program_features.has_prog_type(ProgType.SYSCALL):
             obj.load()
         else:

@@ -40,10 +40,14 @@ def test_visible_global_subprogram_is_verified_alone(
         loaded(path, without=["with_hidden"]),
     ):
         pass
-    assert "invalid mem access 'mem_or_null'" in info.value.log
     libbpf = run_libbpf(path, load_only=["with_global"])
     assert not libbpf.load_ok
-    assert "invalid mem access 'mem_or_null'" in libbpf.stderr
+    reasons = (
+        "invalid mem access 'mem_or_null'",  # checked alone, the pointer may be NULL
+        "is not supported yet",  # before 5.12: no pointer arguments at all
+    )
+    [reason] = [r for r in reasons if r in libbpf.stderr]
+    assert reason in info.value.log
 
 
 def test_only_hidden_global_functions_become_static(

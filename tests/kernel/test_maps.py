@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 from skelgen_runtime import LoadError, MapError, PerCpuValues, UpdateFlag
-from skelgen_runtime.features.maps import has_map_type
+from skelgen_runtime.features.maps import has_hash_lookup_and_delete, has_map_type
+from skelgen_runtime.features.requirements import HASH_LOOKUP_AND_DELETE
 from skelgen_runtime.kernel.cpus import possible_cpus
 from skelgen_runtime.maps.histogram import format_log2_hist
 from skelgen_runtime.program import Program
@@ -92,6 +93,14 @@ def test_update_flags(skel: Any) -> None:
 def test_lookup_and_delete(skel: Any) -> None:
     hash_map = skel.maps.hash
     hash_map[4] = hash_map.value_type(count=8, total=9)
+    if not has_hash_lookup_and_delete():  # before 5.14: queues and stacks only
+        with pytest.raises(MapError) as info:
+            hash_map.lookup_and_delete(4)
+        assert str(info.value) == (
+            f"map hash: lookup and delete: {HASH_LOOKUP_AND_DELETE.message()}"
+        )
+        assert 4 in hash_map
+        return
     assert hash_map.lookup_and_delete(4).total == 9
     assert 4 not in hash_map
     assert hash_map.pop(4) is None

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from attach_support import produce
 from skelgen_runtime import HashMap, MapError, MapType, PerCpuArrayMap
 
 np = pytest.importorskip("numpy")
@@ -28,11 +29,6 @@ MASK64 = (1 << 64) - 1
 def ring_skel(skeleton_module: Callable[[str], ModuleType]) -> Iterator[Any]:
     with skeleton_module("ringbuf_events").RingbufEventsBpf.open_and_load() as loaded:
         yield loaded
-
-
-def produce(skel: Any, count: int) -> None:
-    skel.bss.emit_count = count
-    skel.progs.produce.test_run()
 
 
 def check_sequence(events: Any, start: int = 0) -> None:

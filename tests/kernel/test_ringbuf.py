@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from attach_support import produce
 from conftest import open_fds
 from kernel_features import load_or_lacking, with_syscall_programs
 from skelgen_runtime import EventPoller, MapError
@@ -40,7 +41,7 @@ def module(skeleton_module: Callable[[str], ModuleType]) -> ModuleType:
 
 @pytest.fixture
 def skel(module: ModuleType) -> Iterator[Any]:
-    with with_syscall_programs(module.RingbufEventsBpf.open_and_load) as loaded:
+    with module.RingbufEventsBpf.open_and_load() as loaded:
         yield loaded
 
 
@@ -59,11 +60,6 @@ def user_skel(user_module: ModuleType) -> Iterator[Any]:
     )
     with with_syscall_programs(load) as loaded:
         yield loaded
-
-
-def produce(skel: Any, count: int) -> None:
-    skel.bss.emit_count = count
-    skel.progs.produce.test_run()
 
 
 def check_sequence(events: list[Any], start: int = 0) -> None:
@@ -285,7 +281,7 @@ def test_buffers_release_every_fd(
     module: ModuleType, skeleton_module: Callable[[str], ModuleType]
 ) -> None:
     before = open_fds()
-    with with_syscall_programs(module.RingbufEventsBpf.open_and_load) as skel:
+    with module.RingbufEventsBpf.open_and_load() as skel:
         produce(skel, 3)
         skel.maps.events.drain()
         with EventPoller() as poller:

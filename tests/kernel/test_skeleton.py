@@ -15,6 +15,8 @@ import pytest
 from conftest import open_fds, require
 from skelgen_runtime import BPFObject, LoadError, MapError
 from skelgen_runtime.cdata.types import FrozenError
+from skelgen_runtime.features.programs import has_helper
+from skelgen_runtime.uapi.bpf import ProgType
 
 pytestmark = pytest.mark.usefixtures("root_only")
 
@@ -59,12 +61,38 @@ def test_program_sees_values_set_before_load_and_python_reads_its_results(
         assert bss.counter == 515
         assert (skel.bss.last.a, skel.bss.last.b) == (14, -16)
         assert list(skel.bss.bytes_out) == [0, 11, 22, 33, 44]
-        assert skel.bss.loop_sum == sum(range(10))  # bpf_loop callback
-        assert skel.data.strcmp_result == 0  # string literal in .rodata.str1.1
         assert skel.bss.port_seen == 8080
         assert skel.bss.tag_seen == b"abc"
         assert skel.bss.limit_sum == 1 + 2 + 3 + 100
         assert skel.data.seeded == 51  # the program's write, read through mmap
+
+
+BPF_FUNC_LOOP, BPF_FUNC_STRNCMP = 181, 182
+
+
+def test_a_program_left_out_of_the_load_runs_once_asked_for(
+    globals_skel: ModuleType,
+) -> None:
+    """run_helpers is SEC("?raw_tp"): not loaded unless asked for.  It calls
+    bpf_loop() and bpf_strncmp() (5.17); a kernel without them (a probe says)
+    still loads the rest of the object, and refuses the program when asked."""
+    with globals_skel.GlobalsBpf.open_and_load() as skel:
+        assert skel.progs.run_all.loaded and not skel.progs.run_helpers.loaded
+    has_helpers = all(
+        has_helper(ProgType.RAW_TRACEPOINT, helper)
+        for helper in (BPF_FUNC_LOOP, BPF_FUNC_STRNCMP)
+    )
+    with globals_skel.GlobalsBpf.open() as skel:
+        skel.progs.run_helpers.autoload = True
+        if not has_helpers:
+            with pytest.raises(LoadError, match="run_helpers") as info:
+                skel.load()
+            assert "invalid func unknown#181" in info.value.log
+            return
+        skel.load()
+        skel.progs.run_helpers.test_run()
+        assert skel.bss.loop_sum == sum(range(10))  # bpf_loop callback
+        assert skel.data.strcmp_result == 0  # string literal in .rodata.str1.1
 
 
 def test_python_writes_after_load_reach_the_program(globals_skel: ModuleType) -> None:

@@ -4,6 +4,8 @@ and remembered (libbpf's ``libbpf_probe_bpf_map_type`` and ``probe_kern_array_mm
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import functools
 import os
 
@@ -106,3 +108,21 @@ def has_mmapable_arrays() -> bool:
     """Array maps can be mmap'd (``BPF_F_MMAPABLE``, 5.5): global data lives in
     kernel memory that Python reads directly."""
     return _creates(MapType.ARRAY, 4, 4, 1, MapFlag.MMAPABLE)
+
+
+@functools.cache
+def has_hash_lookup_and_delete() -> bool:
+    """Hash maps take ``BPF_MAP_LOOKUP_AND_DELETE_ELEM`` (5.14; queues and stacks
+    had it before): on a missing key the kernel answers ENOENT, not ENOTSUPP."""
+    try:
+        fd = cmd.map_create(MapType.HASH, 4, 4, 1)
+    except OSError:
+        return False
+    key, value = ctypes.c_uint32(0), ctypes.c_uint32(0)
+    try:
+        cmd.map_lookup_and_delete(fd, ctypes.addressof(key), ctypes.addressof(value))
+    except OSError as exc:
+        return exc.errno == errno.ENOENT
+    finally:
+        os.close(fd)
+    return True

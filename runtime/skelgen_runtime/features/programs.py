@@ -108,6 +108,37 @@ def has_prog_type(prog_type: ProgType) -> bool:
     return False
 
 
+_HELPER_REFUSALS = (
+    b"invalid func ",
+    b"unknown func ",
+    b"program of this type cannot use helper ",
+)
+
+
+@functools.cache
+def has_helper(prog_type: ProgType, helper: int) -> bool:
+    """Programs of ``prog_type`` may call helper number ``helper``
+    (``BPF_FUNC_*``; libbpf's ``libbpf_probe_bpf_helper``): the probe calls it
+    without arguments, so only a log saying the function is unknown, invalid or not
+    for this type is a no."""
+    if not has_prog_type(prog_type):
+        return False
+    log = ctypes.create_string_buffer(4096)
+    try:
+        os.close(
+            load_probe_program(
+                prog_type,
+                call_helper(helper),
+                _PROBE_ATTACH_TYPES.get(prog_type, 0),
+                _PROBE_FLAGS.get(prog_type, 0),
+                log=log,
+            )
+        )
+    except OSError:
+        return not any(refusal in log.value for refusal in _HELPER_REFUSALS)
+    return True
+
+
 @functools.cache
 def has_bpf_cookie() -> bool:
     """``bpf_get_attach_cookie()`` exists (``LINUX_HAS_BPF_COOKIE``)."""

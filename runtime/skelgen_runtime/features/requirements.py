@@ -95,6 +95,11 @@ NETKIT = Requirement("netkit links", "6.7", "BPF_NETKIT_PRIMARY/PEER", "CONFIG_N
 SOCKMAP_LINK = Requirement(
     "sockmap links (sk_msg, sk_skb)", "6.10", "BPF_LINK_TYPE_SOCKMAP"
 )
+HASH_LOOKUP_AND_DELETE = Requirement(
+    "one-step lookups and deletes in hash maps",
+    "5.14",
+    "BPF_MAP_LOOKUP_AND_DELETE_ELEM",
+)
 BTF = Requirement("BTF objects", "4.18", "BPF_BTF_LOAD")
 NAMED_KERNEL_BTF = Requirement(
     "kernel BTF objects with names (vmlinux, modules)", "5.11", "bpf_btf_info.name"

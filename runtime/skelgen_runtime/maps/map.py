@@ -45,7 +45,7 @@ from ..errors import (
     privilege_hint,
 )
 from ..features.memlock import ensure_memlock
-from ..features.requirements import missing_map_type
+from ..features.requirements import HASH_LOOKUP_AND_DELETE, missing_map_type
 from ..kernel.cpus import possible_cpus
 from ..obj.map_types import (
     FD_VALUE_TYPES,
@@ -693,8 +693,24 @@ class Map(Closing, Generic[K, V]):
         ops = self._ops()
         ops.put_key(key)
         if ops.call(*ops.lookup_and_delete) < 0:
-            raise self._failure("lookup and delete", key)
+            error = self._failure("lookup and delete", key)
+            if isinstance(error, MapError) and self._lacks_lookup_and_delete():
+                raise MapError(
+                    f"map {self.name}: lookup and delete: "
+                    f"{HASH_LOOKUP_AND_DELETE.message()}",
+                    errno=error.errno or 0,
+                ) from None
+            raise error
         return ops.get_value()  # type: ignore[no-any-return]
+
+    def _lacks_lookup_and_delete(self) -> bool:
+        """The kernel refused because hash maps take no lookup-and-delete (< 5.14):
+        a probe decides."""
+        from ..features.maps import has_hash_lookup_and_delete
+
+        return self.type not in (MapType.QUEUE, MapType.STACK) and (
+            not has_hash_lookup_and_delete()
+        )
 
     def pop(self, key: K, default: V | None = None) -> V | None:
         try:

@@ -211,11 +211,15 @@ class _Reader:
             for function in self._functions(idx):
                 if function.name in programs:
                     raise ObjectError(f"two programs are called {function.name!r}")
+                # SEC("?...") is SEC("...") with autoload off; libbpf then forgets
+                # the "?" (bpf_program__init).
+                name = section.name.removeprefix("?")
                 programs[function.name] = ProgramSpec(
                     name=function.name,
-                    section=section.name,
-                    kind=find_section_def(section.name),
+                    section=name,
+                    kind=find_section_def(name),
                     function=function,
+                    autoload=name == section.name,
                 )
         for name, struct_ops in self._read_struct_ops(programs).items():
             if name in maps:
@@ -540,7 +544,7 @@ class _Reader:
                     if sym.shndx is not None and 0 <= sym.shndx < len(self.sections)
                     else ""
                 )
-                program = by_place.get((where, sym.value))
+                program = by_place.get((where.removeprefix("?"), sym.value))
                 if program is None:
                     raise ObjectError(
                         f"{section.name}: the member at byte {offset} points to "
