@@ -44,14 +44,22 @@ static __always_inline __u64 hist_log2l(__u64 v)
 	return hi ? hist_log2(hi) + 32 : hist_log2(v);
 }
 
-/* `slot`, or the last of `max_slots` slots beyond it.  The bound is checked on the
- * slot's own register: clang would otherwise compare an earlier value it knows to
- * be equivalent, and verifiers before 6.10 (which lose the range of an OR of two
- * unknown registers) then reject the index as unbounded. */
+/* `slot`, or the last of `max_slots` slots beyond it, in assembly: whatever C says,
+ * clang compares with the constant on the left (`if 8 > slot`), where verifiers
+ * before 6.8 cannot tell a branch is never taken and reject the impossible path
+ * they then follow; and it may compare an earlier value instead of the slot
+ * (before 6.10 the verifier loses the range of an OR of two unknown registers and
+ * rejects the index as unbounded).  Here the slot is compared with the bound in a
+ * register (JLE: Linux 4.14+). */
 static __always_inline __u32 hist_clamp(__u64 slot, __u32 max_slots)
 {
-	asm volatile("" : "+r"(slot));
-	return slot < max_slots ? slot : max_slots - 1;
+	__u64 last = max_slots - 1;
+
+	asm volatile("if %[slot] <= %[last] goto +1\n\t"
+		     "%[slot] = %[last]"
+		     : [slot] "+r"(slot)
+		     : [last] "r"(last));
+	return slot;
 }
 
 /* The slot of `v` in a histogram of `max_slots` slots, libbpf-tools'
