@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Maps holding other kernel objects: maps of maps (with slots set by .values and
  * by hand) and a prog array for tail calls; plus a pinned map and a stack trace map
- * filled by tracepoints. */
+ * filled by a tracepoint. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -117,19 +117,15 @@ SEC("raw_tp") int pinned_add(void *ctx)
 	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_getppid") int on_getppid(void *ctx)
+/* A raw tracepoint: its kernel stack is the kernel's on every kernel (a syscall
+ * tracepoint's is empty before 6.x: bpf_get_stackid() answers -EFAULT). */
+SEC("raw_tp/sys_enter") int on_getppid(struct bpf_raw_tracepoint_args *ctx)
 {
-	if ((bpf_get_current_pid_tgid() >> 32) == target_pid)
-		user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-	return 0;
-}
-
-/* The kernel stack from a raw tracepoint: a syscall tracepoint hands the helper the
- * user registers, so before 6.x its kernel stack is empty (-EFAULT). */
-SEC("raw_tp/sys_enter") int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
-{
-	if ((bpf_get_current_pid_tgid() >> 32) == target_pid && ctx->args[1] == 110 /* getppid */)
-		kernel_stack_id = bpf_get_stackid(ctx, &kernel_stacks, 0);
+	if ((bpf_get_current_pid_tgid() >> 32) != target_pid ||
+	    ctx->args[1] != 110 /* x86-64 __NR_getppid */)
+		return 0;
+	user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	kernel_stack_id = bpf_get_stackid(ctx, &kernel_stacks, 0);
 	return 0;
 }
 

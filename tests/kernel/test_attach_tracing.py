@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import struct
 import subprocess
 import time
@@ -348,7 +349,9 @@ def test_perf_event_program_samples_on_every_cpu(
         before = open_fds()
         for link in links:
             link.detach()
-        assert len(before - open_fds()) == 2 * len(links)  # link and perf event fds
+        # each a perf event fd, and a BPF link fd where the kernel has perf links
+        per_link = 2 if link_features.has_perf_link() else 1
+        assert len(before - open_fds()) == per_link * len(links)
         stopped = read_global(obj, "samples")
         time.sleep(0.05)
         assert read_global(obj, "samples") == stopped
@@ -445,8 +448,14 @@ def test_test_run_xdp_program(build_bpf: Callable[[str], Path]) -> None:
         assert result.data == bytes([0xAA, 0x55, 0x11, 0x22]) + bytes(60)
         assert result.duration_ns > 0
         assert xdp.test_run(data=bytes([0xAB]) + bytes(63)).retval == 1  # XDP_DROP
-        with pytest.raises(BPFError, match=r"test_run xdp_rewrite: EINVAL.*too short"):
-            xdp.test_run(data=b"\xaa")
+        # Shorter than an Ethernet header: refused where the kernel checks the
+        # frame's size, else the program runs on the one byte.
+        try:
+            short = xdp.test_run(data=b"\xaa")
+        except BPFError as exc:
+            assert re.match(r"test_run xdp_rewrite: EINVAL.*too short", str(exc))
+        else:
+            assert short.retval == 1 and short.data == b"\xaa"  # XDP_DROP
 
 
 def test_test_run_syscall_program(build_bpf: Callable[[str], Path]) -> None:

@@ -20,9 +20,7 @@ import pytest
 from attach_support import loaded, read_global
 from conftest import open_fds
 from ptrace.syscall.names import SYSCALL_NAMES
-from skelgen_runtime.features.programs import has_prog_type
 from skelgen_runtime.kernel.probes import tracefs_root
-from skelgen_runtime.uapi.bpf import ProgType
 
 pytestmark = pytest.mark.usefixtures("root_only")
 TARGET_SOURCE = Path(__file__).with_name("uprobe_target.c")
@@ -145,7 +143,6 @@ def test_load_attach_destroy_cycles_keep_fds_and_memory_flat(
     ring_module: ModuleType,
 ) -> None:
     trace_object = build_bpf("attach_trace")
-    syscall_programs = has_prog_type(ProgType.SYSCALL)
 
     def cycle(index: int) -> None:
         # A perf event's detach takes the kernel ~0.1 s: one cycle in 10 has those.
@@ -159,12 +156,11 @@ def test_load_attach_destroy_cycles_keep_fds_and_memory_flat(
             obj.attach()
             os.getppid()
             assert read_global(obj, "raw_count") == 1
-        if syscall_programs:  # a ring buffer, fed by a SEC("syscall") program
-            skel: Any = ring_module.RingbufEventsBpf.open_and_load()
-            skel.bss.emit_count = 10
-            skel.progs.produce.test_run()
-            assert len(skel.maps.events.drain()) == 10
-            skel.destroy()
+        skel: Any = ring_module.RingbufEventsBpf.open_and_load()
+        skel.bss.emit_count = 10
+        skel.progs.produce.test_run()
+        assert len(skel.maps.events.drain()) == 10
+        skel.destroy()
         if slow:
             with loaded(uprobe_object) as obj:
                 obj.programs["on_add_ret"].attach_uprobe(
