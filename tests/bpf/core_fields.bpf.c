@@ -156,7 +156,7 @@ __noinline int global_core_info(int which)
 		global_off_signal = bpf_core_field_offset(struct task_struct, signal);
 	else if (which == 1)
 		global_size_task = bpf_core_type_size(struct task_struct);
-	else
+	else if (bpf_core_enum_value_exists(enum bpf_map_type, BPF_MAP_TYPE_USER_RINGBUF))
 		global_enum_value = bpf_core_enum_value(enum bpf_map_type,
 							BPF_MAP_TYPE_USER_RINGBUF);
 	return which;
@@ -205,9 +205,14 @@ int core_types(void *ctx)
 							      BPF_MAP_TYPE_USER_RINGBUF);
 	enum_exists_missing = bpf_core_enum_value_exists(enum bpf_map_type___probe,
 							 BPF_MAP_TYPE_THAT_DOES_NOT_EXIST___probe);
-	enum_value_user_ringbuf = bpf_core_enum_value(enum bpf_map_type, BPF_MAP_TYPE_USER_RINGBUF);
-	enum_value_user_ringbuf_flavor = bpf_core_enum_value(enum bpf_map_type___probe,
-							     BPF_MAP_TYPE_USER_RINGBUF___probe);
+	/* USER_RINGBUF came in 6.1: its value is read where it exists (a value the
+	 * kernel lacks is poisoned, and the verifier refuses a reachable poison) */
+	if (bpf_core_enum_value_exists(enum bpf_map_type, BPF_MAP_TYPE_USER_RINGBUF)) {
+		enum_value_user_ringbuf = bpf_core_enum_value(enum bpf_map_type,
+							      BPF_MAP_TYPE_USER_RINGBUF);
+		enum_value_user_ringbuf_flavor = bpf_core_enum_value(
+			enum bpf_map_type___probe, BPF_MAP_TYPE_USER_RINGBUF___probe);
+	}
 	enum_value_perf_context_kernel = bpf_core_enum_value(enum perf_callchain_context,
 							     PERF_CONTEXT_KERNEL);
 	return 0;

@@ -52,8 +52,8 @@ struct {
 	__type(value, __u64);
 } pc_hash SEC(".maps");
 
-/* Room for every CPU's local free list (the kernel moves up to 128 free nodes to the
- * CPU that inserts): with 64, an insert from another CPU evicts a key of the test's. */
+/* Room for every CPU's local free list (up to 128 nodes each): with fewer entries an
+ * LRU map can evict before it is full (5.10 and 6.1 did), and the test's keys go. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, 1024);

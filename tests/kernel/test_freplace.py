@@ -20,6 +20,7 @@ from skelgen_runtime import BPFError, BPFObject, LoadError
 from skelgen_runtime.errors import LoadPermissionError
 
 pytestmark = pytest.mark.usefixtures("root_only")
+PACKET = bytes(64)  # what the tc program call_constant runs on
 
 
 @pytest.mark.parametrize("by", ["program", "fd"])
@@ -30,7 +31,7 @@ def test_freplace_replaces_a_function_or_is_refused_clearly(
     with BPFObject.open(build_bpf("freplace_target")) as target:
         target.load()
         call = target.programs["call_constant"]
-        assert call.test_run().retval == 42
+        assert call.test_run(PACKET).retval == 42
         with BPFObject.open(build_bpf("freplace_ext")) as ext:
             replacement = ext.programs["new_get_constant"]
             replacement.set_attach_target(
@@ -45,10 +46,10 @@ def test_freplace_replaces_a_function_or_is_refused_clearly(
                 pytest.skip(f"this kernel refuses freplace loads: {message}")
             links = ext.attach()  # auto-attach: the target was set before load
             assert links["new_get_constant"].kind == "freplace"
-            assert [call.test_run().retval for _ in range(3)] == [141] * 3
+            assert [call.test_run(PACKET).retval for _ in range(3)] == [141] * 3
             assert read_global(ext, "replaced_calls") == 3
             ext.detach()
-            assert call.test_run().retval == 42
+            assert call.test_run(PACKET).retval == 42
     assert open_fds() == fds
 
 

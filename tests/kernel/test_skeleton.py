@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import gc
 import os
 import subprocess
@@ -85,9 +86,11 @@ def test_a_program_left_out_of_the_load_runs_once_asked_for(
     with globals_skel.GlobalsBpf.open() as skel:
         skel.progs.run_helpers.autoload = True
         if not has_helpers:
+            # (before 5.13 the callback's address already is: "number of funcs
+            # in func_info doesn't match number of subprogs")
             with pytest.raises(LoadError, match="run_helpers") as info:
                 skel.load()
-            assert "invalid func unknown#181" in info.value.log
+            assert info.value.errno == errno.EINVAL
             return
         skel.load()
         skel.progs.run_helpers.test_run()
