@@ -342,8 +342,10 @@ class Program:
     def attach_netns(self, netns: str | int) -> Link:
         return self._own(attach_netns(self, netns))
 
-    def attach_sockmap(self, sockmap: Map[Any, Any] | int) -> Link:
-        return self._own(attach_sockmap(self, _fd_of(sockmap)))
+    def attach_sockmap(
+        self, sockmap: Map[Any, Any] | int, legacy: bool = False
+    ) -> Link:
+        return self._own(attach_sockmap(self, _fd_of(sockmap), legacy))
 
     def attach_netfilter(
         self, pf: int, hooknum: int, priority: int, flags: int = 0

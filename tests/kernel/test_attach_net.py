@@ -325,7 +325,10 @@ def test_netfilter_counts_local_in_or_is_refused_clearly(
             program.attach_netfilter(NFPROTO_IPV4, NF_INET_LOCAL_IN, -(2**31))
 
 
-def test_sk_msg_on_a_sockmap_counts_messages(net_obj: BPFObject) -> None:
+@pytest.mark.parametrize("legacy", [False, True], ids=["default", "legacy"])
+def test_sk_msg_on_a_sockmap_counts_messages(net_obj: BPFObject, legacy: bool) -> None:
+    """A sockmap link, or where the kernel has none (and with ``legacy``) the program
+    put on the map with BPF_PROG_ATTACH: either way the messages are counted."""
     socks = net_obj.maps["socks"]
     with (
         socket.create_server(("127.0.0.1", 0)) as server,
@@ -333,14 +336,21 @@ def test_sk_msg_on_a_sockmap_counts_messages(net_obj: BPFObject) -> None:
     ):
         peer, _ = server.accept()
         # The program must be in place before a socket joins the map.
-        with net_obj.programs["count_msgs"].attach_sockmap(socks) as link:
+        with net_obj.programs["count_msgs"].attach_sockmap(socks, legacy) as link:
             assert link.kind == "sockmap"
+            if legacy or not link_features.has_sockmap_link():
+                with pytest.raises(AttachError, match="is not a BPF link"):
+                    link.pin("/sys/fs/bpf/never-made")
+            else:
+                assert link.fd >= 0
             socks[0] = client.fileno()
             client.sendall(b"hello")
             client.sendall(b"sockmap")
             assert wait_for(lambda: read_global(net_obj, "msgs") == 2)
             assert read_global(net_obj, "msg_bytes") == 12
+        # A socket joining the map after the detach meets no program there.
         del socks[0]
+        socks[0] = client.fileno()
         client.sendall(b"after")
         received = b""
         while len(received) < 17:

@@ -30,6 +30,7 @@ from skelgen_runtime.errors import LoadPermissionError
 from skelgen_runtime.features import btf as btf_features, links as link_features
 from skelgen_runtime.kernel import btf as kernel_btf
 from skelgen_runtime.kernel.cpus import online_cpus
+from skelgen_runtime.kernel.kconfig import read_kernel_config
 from skelgen_runtime.kernel.probes import (
     ProbeUnsupportedError,
     open_kprobe,
@@ -205,6 +206,8 @@ def test_kprobe_multi_counts_calls_or_is_refused_clearly(
             link = program.attach()
         except AttachError as exc:  # no fprobes in this kernel, as a probe decides
             assert not link_features.has_kprobe_multi()
+            # and the kernel's config agrees: a kernel with fprobes must fire them
+            assert "CONFIG_FPROBE=y" not in read_kernel_config().splitlines()
             assert str(exc) == (
                 "attach on_getpgid_multi (kprobe.multi __x64_sys_getpgi?): "
                 "kprobe.multi links need Linux 5.18+ built with CONFIG_FPROBE "
@@ -267,10 +270,11 @@ def test_btf_kinds_work_or_are_refused_clearly(
             assert read_global(obj, "lsm_count") >= 3
             return
         if kind == "fmod_ret":  # getsid() of this process fails with EPERM
+            # by pid: getsid(0) returns the caller's session with no LSM check
             with pytest.raises(PermissionError):
-                os.getsid(0)
+                os.getsid(os.getpid())
             link.detach()
-            assert os.getsid(0) > 0
+            assert os.getsid(os.getpid()) > 0
             return
         pgid = os.getpgid(0)
         if kind == "fentry":

@@ -18,8 +18,10 @@ from types import ModuleType
 
 import pytest
 from attach_support import netns, read_global
+from conftest import open_fds
 from skelgen_runtime import AttachError, BPFObject, LoadError, MapError, StructOpsMap
 from skelgen_runtime.btf import types as bt
+from skelgen_runtime.features import maps as map_features
 from skelgen_runtime.kernel import btf as kernel_btf
 
 pytestmark = pytest.mark.usefixtures("root_only")
@@ -29,9 +31,25 @@ PAYLOAD = 4 << 20  # enough data for many ACKs, so cong_avoid runs
 
 
 def struct_ops_links() -> bool:
-    """Whether the kernel registers struct_ops maps through BPF links (6.4+): its
-    BTF then has the link's struct."""
-    return bool(kernel_btf.load_btf_file().find("bpf_struct_ops_link", bt.Struct))
+    """Whether the kernel registers struct_ops maps through BPF links (6.4+), as the
+    runtime's probe says; the kernel's BTF, which then has the link's struct, agrees."""
+    probed = map_features.has_struct_ops_links()
+    assert probed == bool(
+        kernel_btf.load_btf_file().find("bpf_struct_ops_link", bt.Struct)
+    )
+    return probed
+
+
+def assert_links_are_lacking(obj: BPFObject) -> None:
+    """Loading the .struct_ops.link table fails in one line naming the feature."""
+    before = open_fds()
+    with pytest.raises(LoadError) as info:
+        obj.load()
+    assert str(info.value) == (
+        "create map skelgen_ca_link: struct_ops links (.struct_ops.link tables) need "
+        "Linux 6.4+ (BPF_F_LINK); this kernel lacks them"
+    )
+    assert open_fds() == before
 
 
 def without_links(obj: BPFObject) -> None:
@@ -83,11 +101,12 @@ def transfer(algorithm: str) -> str:
 def test_tcp_congestion_control_runs_and_goes_away(
     build_bpf: Callable[[str], Path], table: str
 ) -> None:
-    if table == "skelgen_ca_link" and not struct_ops_links():
-        pytest.skip("this kernel has no struct_ops links (6.4+)")
     with BPFObject.open(build_bpf("struct_ops_tcp_ca")) as obj:
         other = "skelgen_ca_link" if table == "skelgen_ca" else "skelgen_ca"
         obj.maps[other].autocreate = False
+        if table == "skelgen_ca_link" and not struct_ops_links():
+            assert_links_are_lacking(obj)
+            return
         obj.load()
         assert not obj.maps[other].loaded
         assert table not in available()  # loading alone registers nothing
@@ -110,9 +129,10 @@ def test_tcp_congestion_control_runs_and_goes_away(
 def test_detach_unregisters_and_only_a_link_map_registers_again(
     build_bpf: Callable[[str], Path],
 ) -> None:
-    if not struct_ops_links():
-        pytest.skip("this kernel has no struct_ops links (6.4+)")
     with BPFObject.open(build_bpf("struct_ops_tcp_ca")) as obj:
+        if not struct_ops_links():
+            assert_links_are_lacking(obj)
+            return
         obj.load()
         links = obj.attach()
         assert {"skelgen_ca", "skelgen_ca_link"} <= set(links)

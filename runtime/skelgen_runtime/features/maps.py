@@ -111,6 +111,27 @@ def has_mmapable_arrays() -> bool:
 
 
 @functools.cache
+def has_struct_ops_links() -> bool:
+    """struct_ops maps take ``BPF_F_LINK`` (6.4: ``.struct_ops.link`` tables): with
+    a value type no kernel has, a kernel that knows the flag fails on the type
+    (ENOTSUPP), one that does not fails on the flag (EINVAL)."""
+    try:
+        os.close(
+            cmd.map_create(
+                MapType.STRUCT_OPS,
+                4,
+                4,
+                1,
+                flags=MapFlag.LINK,
+                btf_vmlinux_value_type_id=0xFFFF_FFFF,
+            )
+        )
+    except OSError as exc:
+        return exc.errno != errno.EINVAL
+    return True
+
+
+@functools.cache
 def has_hash_lookup_and_delete() -> bool:
     """Hash maps take ``BPF_MAP_LOOKUP_AND_DELETE_ELEM`` (5.14; queues and stacks
     had it before): on a missing key the kernel answers ENOENT, not ENOTSUPP."""

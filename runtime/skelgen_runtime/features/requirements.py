@@ -95,6 +95,9 @@ NETKIT = Requirement("netkit links", "6.7", "BPF_NETKIT_PRIMARY/PEER", "CONFIG_N
 SOCKMAP_LINK = Requirement(
     "sockmap links (sk_msg, sk_skb)", "6.10", "BPF_LINK_TYPE_SOCKMAP"
 )
+STRUCT_OPS_LINK = Requirement(
+    "struct_ops links (.struct_ops.link tables)", "6.4", "BPF_F_LINK"
+)
 HASH_LOOKUP_AND_DELETE = Requirement(
     "one-step lookups and deletes in hash maps",
     "5.14",

@@ -36,6 +36,7 @@ from ..features.memlock import ensure_memlock
 from ..features.requirements import (
     BTF,
     NAMED_KERNEL_BTF,
+    STRUCT_OPS_LINK,
     missing_map_type,
     missing_prog_type,
 )
@@ -240,6 +241,15 @@ class Loader:
                 kwargs.update(btf_key_type_id=0, btf_value_type_id=0)
                 fd = cmd.map_create(name=name, inner_map_fd=inner_fd, **kwargs)
         except OSError as exc:
+            if (
+                kwargs["flags"] & MapFlag.LINK
+                and exc.errno == errno.EINVAL
+                and not map_features.has_struct_ops_links()
+            ):
+                raise LoadError(
+                    f"create map {spec.name}: {STRUCT_OPS_LINK.message()}",
+                    errno=errno.EINVAL,
+                ) from None
             raise _map_load_error(f"create map {spec.name}", exc, spec.type) from None
         finally:
             if own_inner:
