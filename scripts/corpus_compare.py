@@ -8,14 +8,19 @@ with clang against its own headers.  A repository comes from a local git mirror
 (``--mirrors DIR`` holding ``OWNER+NAME/repo``, the layout of the project's tool
 library) or an existing checkout (``--tree CORPUS=DIR``).  Each program is loaded
 alone (every other program's autoload off) by skelgen_runtime in this process and by
-libbpf through the test suite's C harness (tests/oracle/libbpf_harness.c, built
-against the system's libbpf); the two agree when both load it or both refuse it.
+libbpf through the test suite's C harness (tests/oracle/libbpf_harness.c); the two
+agree when both load it or both refuse it.  ``--libbpf`` chooses the libbpf of the
+harness, repeatable to compare with each: ``system`` (the default, the system's
+libbpf-dev) or ``mirror`` (the newest commit of the libbpf mirror, built here as a
+static library, cached by commit under build/corpus/libbpf/).
 
     .venv/bin/python scripts/corpus_compare.py                      # every corpus found
     .venv/bin/python scripts/corpus_compare.py --corpus libbpf-tools --json out.json
     .venv/bin/python scripts/corpus_compare.py --tree selftests=~/linux
+    .venv/bin/python scripts/corpus_compare.py --libbpf system --libbpf mirror
 
-Needs root (bpf()), clang, bpftool and libbpf-dev, as the kernel tests do.
+Needs root (bpf()), clang, bpftool and libbpf-dev, as the kernel tests do; with
+``mirror`` also make, libelf-dev and zlib1g-dev (scripts/setup.sh installs them).
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from skelgen_runtime import BPFError, BPFObject  # noqa: E402
 BUILD = ROOT / "build" / "corpus"
 DEFAULT_MIRRORS = Path(os.environ.get("SKELGEN_MIRRORS", "/work/.mirror"))
 LIBBPF_REPO = "libbpf/libbpf"  # its src/*.h become <bpf/...> for every corpus
+SYSTEM_LIBBPF_VERSION_H = Path("/usr/include/bpf/libbpf_version.h")
+ORACLES = ("system", "mirror")  # where the harness's libbpf comes from
 
 
 def _struct_ops_or_freplace(text: str) -> bool:
@@ -101,36 +108,54 @@ CORPORA: dict[str, Corpus] = {
 }
 
 
+@dataclass(frozen=True)
+class Oracle:
+    """A libbpf to compare with: one of ORACLES, its version, its harness."""
+
+    name: str
+    version: str  # "1.1", or "1.8 at f7081a6b" for a mirror's commit
+    harness: Path
+
+
 @dataclass
 class Outcome:
     object: str
     program: str
     section: str
     skelgen: str  # "ok" or the error's first line
-    libbpf: str
+    libbpf: dict[str, str]  # the same, by Oracle.name
+
+    def agrees_with(self, oracle: str) -> bool:
+        return (self.skelgen == "ok") == (self.libbpf[oracle] == "ok")
 
     @property
     def agree(self) -> bool:
-        return (self.skelgen == "ok") == (self.libbpf == "ok")
+        return all(self.agrees_with(oracle) for oracle in self.libbpf)
 
 
 @dataclass
 class Report:
     corpus: str
+    oracles: dict[str, str]  # Oracle.name: Oracle.version
     sources: int = 0
     compiled: int = 0
     compile_failures: list[str] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
 
     def summary(self) -> str:
-        agree = sum(o.agree for o in self.outcomes)
+        total = len(self.outcomes)
         ours = sum(o.skelgen == "ok" for o in self.outcomes)
-        theirs = sum(o.libbpf == "ok" for o in self.outcomes)
-        return (
+        lines = [
             f"{self.corpus}: {self.compiled}/{self.sources} sources compiled, "
-            f"{len(self.outcomes)} programs: {agree}/{len(self.outcomes)} agree "
-            f"(skelgen loads {ours}, libbpf loads {theirs})"
-        )
+            f"{total} programs, skelgen loads {ours}"
+        ]
+        for oracle, version in self.oracles.items():
+            agree = sum(o.agrees_with(oracle) for o in self.outcomes)
+            theirs = sum(o.libbpf[oracle] == "ok" for o in self.outcomes)
+            lines.append(
+                f"  libbpf {version} ({oracle}): loads {theirs}, {agree}/{total} agree"
+            )
+        return "\n".join(lines)
 
 
 # -- trees and headers ------------------------------------------------------------------
@@ -174,11 +199,24 @@ def extract(
     return dest
 
 
-def libbpf_headers(mirrors: Path) -> Path | None:
-    """A directory holding ``bpf/*.h`` of the newest libbpf, or None (system's)."""
-    tree = extract(LIBBPF_REPO, ("src",), mirrors, BUILD / "trees" / "libbpf")
-    if tree is None:
-        return None
+def head_commit(repo: str, mirrors: Path) -> str:
+    """The commit extract() takes ``repo`` at."""
+    git_dir = mirrors / repo.replace("/", "+") / "repo"
+    return subprocess.run(
+        ["git", f"--git-dir={git_dir}", "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def libbpf_tree(mirrors: Path) -> Path | None:
+    """The newest libbpf's ``src/`` and ``include/``, or None without a mirror."""
+    return extract(LIBBPF_REPO, ("src", "include"), mirrors, BUILD / "trees" / "libbpf")
+
+
+def libbpf_headers(tree: Path) -> Path:
+    """A directory holding ``bpf/*.h`` of the libbpf ``tree``."""
     include = BUILD / "include"
     target = include / "bpf"
     if target.exists():
@@ -195,6 +233,38 @@ def sources(corpus: Corpus, tree: Path, every: bool = False) -> Iterator[Path]:
     for path in sorted((tree / corpus.sources).glob(corpus.pattern)):
         if every or corpus.select(path.read_text(errors="replace")):
             yield path
+
+
+def libbpf_version(header: Path) -> str:
+    """``MAJOR.MINOR`` from a ``libbpf_version.h``."""
+    text = header.read_text()
+    major, minor = (
+        re.search(rf"#define\s+LIBBPF_{part}_VERSION\s+(\d+)", text)
+        for part in ("MAJOR", "MINOR")
+    )
+    if major is None or minor is None:
+        raise ValueError(f"{header}: no LIBBPF_MAJOR_VERSION/LIBBPF_MINOR_VERSION")
+    return f"{major[1]}.{minor[1]}"
+
+
+def make_oracle(name: str, tree: Path | None, mirrors: Path) -> Oracle:
+    """The harness of oracle ``name`` (ORACLES), built if need be: ``system`` links
+    the system's libbpf, ``mirror`` one built statically from the libbpf ``tree``
+    extracted from ``mirrors`` (its commit names the build's cache)."""
+    harnesses = BUILD / "harness"
+    if name == "system":
+        version = libbpf_version(SYSTEM_LIBBPF_VERSION_H)
+        return Oracle(name, version, libbpf_oracle.build_harness(harnesses))
+    if tree is None:
+        raise libbpf_oracle.OracleError(f"no mirror of {LIBBPF_REPO} in {mirrors}")
+    commit = head_commit(LIBBPF_REPO, mirrors)
+    prefix = libbpf_oracle.build_libbpf(tree, BUILD / "libbpf" / commit[:12])
+    version = libbpf_version(prefix / "include" / "bpf" / "libbpf_version.h")
+    return Oracle(
+        name,
+        f"{version} at {commit[:8]}",
+        libbpf_oracle.build_harness(harnesses, prefix),
+    )
 
 
 # -- loading ----------------------------------------------------------------------------
@@ -239,13 +309,13 @@ def compare(
     tree: Path,
     headers: list[Path],
     fallbacks: list[Path],
-    harness: Path,
+    oracles: list[Oracle],
     every: bool = False,
 ) -> Report:
-    """Compile and load each source of ``corpus`` (``every`` one: see sources());
-    ``fallbacks`` are searched after the corpus's own include directories (this
-    kernel's vmlinux.h)."""
-    report = Report(name)
+    """Compile and load each source of ``corpus`` (``every`` one: see sources())
+    with skelgen and with each of ``oracles``; ``fallbacks`` are searched after the
+    corpus's own include directories (this kernel's vmlinux.h)."""
+    report = Report(name, {oracle.name: oracle.version for oracle in oracles})
     out_dir = BUILD / "objects" / name
     includes = [*headers, *(tree / i for i in corpus.includes), *fallbacks]
     for source in sources(corpus, tree, every):
@@ -259,19 +329,24 @@ def compare(
         try:
             listed = programs_of(obj)
         except BPFError as exc:  # the object itself is refused: one outcome for it
-            libbpf = load_with_libbpf(obj, "", harness)
+            libbpf = {o.name: load_with_libbpf(obj, "", o.harness) for o in oracles}
             report.outcomes.append(
                 Outcome(obj.name, "*", "*", _first_line(str(exc)), libbpf)
             )
             continue
-        for program, section in listed:
+        # An object of maps only (cilium's arena.c) is loaded whole: "*" names no
+        # program, so both loaders create its maps and load nothing else.
+        for program, section in listed or [("*", "*")]:
             report.outcomes.append(
                 Outcome(
                     obj.name,
                     program,
                     section,
                     load_with_skelgen(obj, program),
-                    load_with_libbpf(obj, program, harness),
+                    {
+                        o.name: load_with_libbpf(obj, program, o.harness)
+                        for o in oracles
+                    },
                 )
             )
     return report
@@ -304,6 +379,13 @@ def main(argv: list[str] | None = None) -> int:
         help="compare every source, not only those a corpus selects (selftests:"
         " struct_ops and freplace ones); for trees of hand-picked files",
     )
+    parser.add_argument(
+        "--libbpf",
+        action="append",
+        choices=ORACLES,
+        help="the harness's libbpf: the system's (default) or the newest of the"
+        " libbpf mirror, built here; repeat to compare with both",
+    )
     parser.add_argument("--json", type=Path, help="also write every outcome there")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
@@ -313,8 +395,17 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"--tree: no corpus named {unknown[0]!r}")
 
-    harness = libbpf_oracle.build_harness(BUILD / "harness")
-    libbpf_include = libbpf_headers(args.mirrors)
+    libbpf = libbpf_tree(args.mirrors)
+    try:
+        oracles = [
+            make_oracle(name, libbpf, args.mirrors)
+            for name in dict.fromkeys(args.libbpf or ["system"])
+        ]
+    except libbpf_oracle.OracleError as exc:
+        parser.error(str(exc))
+    for oracle in oracles:
+        print(f"libbpf {oracle.version} ({oracle.name}): {oracle.harness}")
+    libbpf_include = None if libbpf is None else libbpf_headers(libbpf)
     vmlinux = libbpf_oracle.generate_vmlinux_h(BUILD / "vmlinux").parent
     reports = []
     for name in args.corpus or sorted(CORPORA):
@@ -335,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         headers = [] if libbpf_include is None else [libbpf_include]
         headers += system_includes()  # asm/ headers of <linux/bpf.h>
         report = compare(
-            name, corpus, tree, headers, [vmlinux], harness, args.every_source
+            name, corpus, tree, headers, [vmlinux], oracles, args.every_source
         )
         reports.append(report)
         print(report.summary(), flush=True)
@@ -343,7 +434,8 @@ def main(argv: list[str] | None = None) -> int:
             if not outcome.agree:
                 print(f"  {outcome.object} {outcome.program} ({outcome.section}):")
                 print(f"    skelgen: {outcome.skelgen}")
-                print(f"    libbpf:  {outcome.libbpf}")
+                for name, result in outcome.libbpf.items():
+                    print(f"    libbpf {report.oracles[name]}: {result}")
         if report.compile_failures:
             print(f"  not compiled: {', '.join(report.compile_failures)}")
     if args.json is not None:

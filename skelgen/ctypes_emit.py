@@ -247,14 +247,8 @@ class TypeEmitter:
         return expr
 
     def annotation(self, type_id: int, context: str) -> str:
-        """What reading a field of this type returns, as a Python annotation."""
-        item = self.btf[self.btf.resolve(type_id)]
-        if isinstance(item, bt.Array) and self._is_char_type(item.elem_type):
-            return "bytes"  # a char array field reads and writes as bytes
-        return self._value_annotation(type_id, context)
-
-    def _value_annotation(self, type_id: int, context: str) -> str:
-        """What an array element of this type reads as."""
+        """What reading a field or an array element of this type returns, as a
+        Python annotation."""
         resolved = self.btf.resolve(type_id)
         item = self.btf[resolved]
         if isinstance(item, bt.Int):
@@ -265,8 +259,10 @@ class TypeEmitter:
             return "int" if item.size in (1, 2, 4, 8) else "CArray[int]"
         if isinstance(item, bt.Float):
             return "float" if item.size in _FLOATS else "CArray[int]"
+        if isinstance(item, bt.Array) and self._is_char_type(item.elem_type):
+            return "bytes"  # a char array reads and writes as bytes, wherever it is
         if isinstance(item, bt.Array):
-            return f"CArray[{self._value_annotation(item.elem_type, context)}]"
+            return f"CArray[{self.annotation(item.elem_type, context)}]"
         if isinstance(item, _COMPOSITES):
             self.ctype(type_id, context)
             return self.names[resolved]

@@ -8,10 +8,8 @@ from execsnoop_skel import ExecsnoopBpf, event
 
 
 def show(e: event) -> None:
-    # e.args[i] is a char[64]: its bytes up to the first NUL
-    args = " ".join(
-        b"".join(e.args[i]).partition(b"\0")[0].decode() for i in range(e.args_count)
-    )
+    # e.args[i] is a char[64]: bytes up to its first NUL, as e.comm
+    args = " ".join(e.args[i].decode() for i in range(e.args_count))
     print(f"{e.comm.decode():<16} {e.pid:<7} {e.ppid:<7} {e.ret:>3} {args}")
 
 

@@ -117,6 +117,29 @@ struct {
 	__type(value, struct event);
 } events SEC(".maps");
 
+/* Maps keyed, valued and fed by a char array: bytes in Python (check_maps). */
+typedef char comm_t[16];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, comm_t);
+} comms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4);
+	__type(key, comm_t);
+	__type(value, __u32);
+} by_comm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+	__type(value, comm_t);
+} comm_events SEC(".maps");
+
 /* .bss */
 struct scalars scalars_bss;
 struct bits bits_bss;
@@ -175,6 +198,10 @@ const volatile struct bits bits_ro = { .neg = -3, .cross = 0x321 };
 	X(scalars_bss.name[3], 'l')                     \
 	X(scalars_bss.name[4], 0)                       \
 	X(scalars_bss.names[0][0], 'a')                 \
+	X(scalars_bss.names[0][1], 0)                   \
+	X(scalars_bss.names[1][0], 'w')                 \
+	X(scalars_bss.names[1][1], 'x')                 \
+	X(scalars_bss.names[1][2], 'y')                 \
 	X(scalars_bss.names[1][3], 'z')                 \
 	X(scalars_bss.e8, V_U8_B)                       \
 	X(scalars_bss.e16, V_S16_NEG)                   \
@@ -225,6 +252,9 @@ const volatile struct bits bits_ro = { .neg = -3, .cross = 0x321 };
 	X(scalars_ro.name[0], 'r')                      \
 	X(scalars_ro.name[1], 'o')                      \
 	X(scalars_ro.name[2], '!')                      \
+	X(scalars_ro.names[1][0], 'o')                  \
+	X(scalars_ro.names[1][1], 'k')                  \
+	X(scalars_ro.names[1][2], 0)                    \
 	X(scalars_ro.e16, V_S16_POS)                    \
 	X(scalars_ro.e64, V_S64_POS)                    \
 	X(RO_U64_AT(scalars_ro.wide, 1), 0x8000000000000000ULL) \
@@ -240,9 +270,37 @@ SEC("syscall")
 int fill(void *ctx)
 {
 	struct event ev = { .pid = 42, .comm = "evt", .ts = -1 };
+	__u64 comm[2]; /* a comm_t, "fill" */
+	__u32 zero = 0, one = 1;
+
+	/* Word by word: a 16-byte initialiser would make a .rodata.cst16 section. */
+	comm[0] = 'f' | 'i' << 8 | 'l' << 16 | 'l' << 24;
+	comm[1] = 0;
 
 	RW_VALUES(SET)
 	bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
+	bpf_map_update_elem(&comms, &zero, comm, BPF_ANY);
+	bpf_map_update_elem(&by_comm, comm, &one, BPF_ANY);
+	bpf_ringbuf_output(&comm_events, comm, sizeof(comm), 0);
+	return 0;
+}
+
+/* 0 when Python stored comms[1] = "py" and by_comm["py"] = 2, else which is wrong. */
+SEC("syscall")
+int check_maps(void *ctx)
+{
+	__u64 py[2], *stored; /* a comm_t, "py" */
+	__u32 index = 1, *count;
+
+	py[0] = 'p' | 'y' << 8;
+	py[1] = 0;
+
+	stored = bpf_map_lookup_elem(&comms, &index);
+	if (!stored || stored[0] != py[0] || stored[1] != py[1])
+		return 1;
+	count = bpf_map_lookup_elem(&by_comm, py);
+	if (!count || *count != 2)
+		return 2;
 	return 0;
 }
 

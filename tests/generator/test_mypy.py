@@ -45,7 +45,9 @@ def main() -> None:
         real: float = skel.bss.scalars_bss.d
         name: bytes = skel.bss.scalars_bss.name
         flag: bool = skel.bss.scalars_bss.flag
-        letter: bytes = skel.bss.scalars_bss.names[1][3]
+        row: bytes = skel.bss.scalars_bss.names[1]
+        skel.bss.scalars_bss.names[0] = b"abc"
+        letter: int = skel.bss.scalars_bss.names[1][3]
         neg: int = skel.bss.bits_bss.neg
         skel.bss.bits_bss.neg = -1
         top: int = skel.bss.grid_bss.cells[1].top
@@ -66,7 +68,7 @@ def main() -> None:
             count: int = found.n
         lskel.maps.fam_map[key] = fam()
         lskel.maps.fam_map.print_log2_hist("usecs", slots="libbpf-tools", file=None)
-        print(retval, number, real, name, flag, letter, neg, top, pids, link)
+        print(retval, number, real, name, flag, row, letter, neg, top, pids, link)
 """
 
 MISTAKES = {
@@ -77,6 +79,12 @@ MISTAKES = {
     "wrong_global_type": 'values().bss.checks = "1"  # expect: assignment',
     "wrong_field_type": "values().data.mixed_data.a = 5  # expect: assignment",
     "wrong_char_type": "values().bss.scalars_bss.name = 5  # expect: assignment",
+    "wrong_string_row_type": (
+        "values().bss.scalars_bss.names[0] = 5  # expect: assignment"
+    ),
+    "string_row_is_immutable": (
+        'values().bss.scalars_bss.names[0][0] = b"a"  # expect: index'
+    ),
     "wrong_bitfield_type": 'values().bss.bits_bss.neg = "x"  # expect: assignment',
     "wrong_map_key": "layout().maps.fam_map.lookup(fam())  # expect: arg-type",
     "wrong_map_value": "layout().maps.fam_map[pk()] = pk()  # expect: assignment",

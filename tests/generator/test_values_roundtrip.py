@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from skelgen_runtime import MapError
 
 pytestmark = pytest.mark.usefixtures("root_only")
 
@@ -51,8 +52,8 @@ RW_VALUES: list[tuple[str, Any]] = [
     ("bss.scalars_bss.d", -2.25),
     ("bss.scalars_bss.ptr", 0x1122334455667788),
     ("bss.scalars_bss.name", b"skel"),
-    ("bss.scalars_bss.names[0][0]", b"a"),
-    ("bss.scalars_bss.names[1][3]", b"z"),
+    ("bss.scalars_bss.names[0]", b"a"),  # char names[2][4]: bytes per row
+    ("bss.scalars_bss.names[1]", b"wxyz"),  # all 4 bytes, no NUL
     ("bss.scalars_bss.e8", 0xF1),
     ("bss.scalars_bss.e16", -1234),
     ("bss.scalars_bss.e32", 0xFEDCBA98),
@@ -102,6 +103,7 @@ RO_VALUES: list[tuple[str, Any]] = [
     ("rodata.scalars_ro.f", -0.75),
     ("rodata.scalars_ro.d", 3.5),
     ("rodata.scalars_ro.name", b"ro!"),
+    ("rodata.scalars_ro.names[1]", b"ok"),
     ("rodata.scalars_ro.e16", 7),
     ("rodata.scalars_ro.e64", 1),
     ("rodata.scalars_ro.wide", (1 << 127).to_bytes(16, "little")),
@@ -189,6 +191,27 @@ def test_python_writes_every_field_and_the_program_reads_each_back(
         skel.progs.check.test_run()
         assert skel.bss.bad != 0
         assert (skel.bss.bits_bss.wide, skel.bss.bits_bss.se) == (-0xFEDCBA98, -1234)
+
+
+def test_char_array_keys_and_values_are_bytes(values_skel: ModuleType) -> None:
+    """``comm_t`` (``char[16]``) keys, values and ring buffer records read as all
+    their bytes, as their annotation ``bytes`` says; a shorter write is padded with
+    NULs."""
+    with values_skel.TypesValuesBpf.open_and_load() as skel:
+        skel.progs.fill.test_run()
+        fill = b"fill".ljust(16, b"\0")
+        assert skel.maps.comms[0] == fill
+        assert list(skel.maps.by_comm.items()) == [(fill, 1)]
+        key = next(iter(skel.maps.by_comm.keys()))
+        assert skel.maps.by_comm[key] == 1 and key.rstrip(b"\0") == b"fill"
+        assert skel.maps.comm_events.drain() == [fill]  # RingBuf[bytes]
+        skel.maps.comms[1] = b"py"
+        skel.maps.by_comm[b"py"] = 2
+        assert skel.progs.check_maps.test_run().retval == 0
+        with pytest.raises(MapError, match="17 bytes given, at most 16 expected"):
+            skel.maps.comms[1] = b"x" * 17
+        with pytest.raises(MapError, match="key: expected bytes, got int"):
+            skel.maps.by_comm[5] = 1
 
 
 def test_enum_companions_hold_the_c_enumerators(values_skel: ModuleType) -> None:

@@ -108,7 +108,8 @@ def test_globals_without_mmap_go_through_the_map(
     skeleton_module: Callable[[str], ModuleType], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without BPF_F_MMAPABLE (< 5.5) the sections stay private copies: reads
-    through the skeleton are refreshed from the map, field writes are sent to it."""
+    through the skeleton are refreshed from the map, field and array element writes
+    are sent to it."""
     globals_skel = skeleton_module("globals")
     if not program_features.has_prog_type(ProgType.SYSCALL):
         pytest.skip("the globals object runs through a syscall program (5.14+)")
@@ -119,7 +120,9 @@ def test_globals_without_mmap_go_through_the_map(
         assert skel.obj.datasec(".data").map_backed
         skel.data.seeded = 1000  # a field write goes to the map
         skel.data.pair_init.a = 21  # also inside a struct
+        skel.bss.bytes_out[2] = 99  # and an array element
         assert skel.maps.data.lookup(0).seeded == 1000
+        assert skel.maps.bss.lookup(0).bytes_out[2] == 99
         skel.progs.run_all.test_run()
         assert skel.bss.last.a == 42  # a read of skel.bss refreshes the copy
         assert skel.bss.counter == 1000 * 3 + 5 + 16

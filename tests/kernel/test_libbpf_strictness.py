@@ -1,6 +1,7 @@
 """Where libbpf refuses an object, skelgen does too, with a message that says why:
-a ring buffer without a size, a prog-array slot naming a program that is not loaded.
-Each case is checked against libbpf itself (the oracle harness)."""
+a ring buffer without a size, a prog-array slot naming a program that is not loaded,
+a legacy ``maps`` section nothing uses.  Each case is checked against libbpf itself
+(the oracle harness)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import libbpf_oracle
 import pytest
 from conftest import open_fds
 from kernel_features import with_syscall_programs
-from skelgen_runtime import BPFObject, LoadError
+from skelgen_runtime import BPFObject, LoadError, ObjectError
+
+from fuzz.model import Elf, Section
 
 pytestmark = pytest.mark.usefixtures("root_only")
 
@@ -55,4 +58,25 @@ def test_a_prog_array_slot_naming_an_unloaded_program_fails_the_load(
         obj.programs["tail_a"].autoload = False
         with pytest.raises(LoadError, match="map jump: slot 0 holds tail_a, which is"):
             obj.load()
+    assert open_fds() == before
+
+
+def test_a_legacy_maps_section_fails_the_open_even_unused(
+    build_bpf: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # cilium/ebpf's invalid_map.c and iproute2_map_compat.c: programs none, maps
+    # in SEC("maps") as struct bpf_map_def; libbpf 1.0+ refuses every such object.
+    elf = Elf.parse(build_bpf("globals").read_bytes())
+    license_header = elf.sections[elf.find(b"license")].header
+    header = list(license_header)
+    header[0] = elf.add_string(elf.shstrndx, b"maps")
+    elf.sections.append(Section(header, bytes(20)))  # one struct bpf_map_def
+    path = tmp_path / "legacy_maps.bpf.o"
+    path.write_bytes(elf.to_bytes())
+    libbpf = libbpf_oracle.run_libbpf(path)
+    assert not libbpf.load_ok
+    assert "legacy map definitions in 'maps' section" in libbpf.stderr
+    before = open_fds()
+    with pytest.raises(ObjectError, match="legacy map definitions in section 'maps'"):
+        BPFObject.open(path)
     assert open_fds() == before

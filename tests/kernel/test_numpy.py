@@ -15,7 +15,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from conftest import require
 from skelgen_runtime import HashMap, MapError, MapType, PerCpuArrayMap
+from skelgen_runtime.kernel.cpus import online_cpus
 
 np = pytest.importorskip("numpy")
 
@@ -115,6 +117,81 @@ def test_perf_buffer_drain_array_through_wrapping_rings(perf_skel: Any) -> None:
     events = np.concatenate(batches)
     check_sequence(events)
     assert set(events["cpu"]) == {0} and perf.lost == 0
+
+
+class Lost(Exception):
+    pass
+
+
+def fill_then_lose(perf_skel: Any, cpus: list[int], after: int) -> int:
+    """Fill each CPU's one-page ring (600 events, nobody reading), read what
+    fitted, then emit ``after`` more on each: the kernel writes a LOST record before
+    them.  Returns the count lost per CPU."""
+    perf = perf_skel.maps.events
+    for cpu in cpus:
+        os.sched_setaffinity(0, {cpu})
+        perf_skel.bss.emit_count = 600
+        os.getppid()
+    fits = 4096 // 48  # records of 48 bytes
+    assert len(perf.drain_array()) == fits * len(cpus)
+    for cpu in cpus:
+        os.sched_setaffinity(0, {cpu})
+        perf_skel.bss.emit_count = after
+        os.getppid()
+    os.sched_setaffinity(0, {0})
+    return 600 - fits
+
+
+def test_a_raising_lost_callback_keeps_the_records_for_any_next_read(
+    perf_skel: Any,
+) -> None:
+    """The rings moved on before the callback raised: the records wait, as events,
+    for the next read of either kind, once each (not as numpy chunks, which drain()
+    handed out and pending counted as one)."""
+    perf = perf_skel.maps.events
+
+    def lost_callback(cpu: int, count: int) -> None:
+        raise Lost(cpu, count)
+
+    perf.open_buffer(page_count=1, lost_callback=lost_callback)
+    lost = fill_then_lose(perf_skel, [0], after=5)
+    with pytest.raises(Lost):
+        perf.drain_array()
+    assert perf.lost == lost and perf.pending == 5
+    kept = perf.drain()
+    assert [type(e) for e in kept] == [PerfEvent] * 5
+    assert [e.seq for e in kept] == list(range(600, 605))
+    assert perf.drain() == []
+    lost_again = fill_then_lose(perf_skel, [0], after=5)  # and into an array
+    with pytest.raises(Lost):
+        perf.drain_array()
+    assert perf.lost == lost + lost_again
+    check_sequence(perf.drain_array(), start=1205)
+    assert len(perf.drain_array()) == 0 and perf.drain() == []
+
+
+def test_losses_after_a_raising_lost_callback_are_counted_and_reported_later(
+    perf_skel: Any,
+) -> None:
+    cpus = online_cpus()[:2]
+    require(len(cpus) == 2, "needs two CPUs")
+    perf = perf_skel.maps.events
+    reported: list[tuple[int, int]] = []
+
+    def lost_callback(cpu: int, count: int) -> None:
+        reported.append((cpu, count))
+        if len(reported) == 1:
+            raise Lost(cpu, count)
+
+    perf.open_buffer(page_count=1, lost_callback=lost_callback, cpus=cpus)
+    lost = fill_then_lose(perf_skel, cpus, after=5)
+    with pytest.raises(Lost):
+        perf.drain_array()
+    assert perf.lost == 2 * lost  # both counted, one reported
+    assert reported == [(cpus[0], lost)]
+    check_sequence(perf.drain_array(), start=1200)  # 5 of each CPU, in CPU order
+    assert len(perf.drain_array()) == 0  # the next read of the rings reports
+    assert reported == [(cpus[0], lost), (cpus[1], lost)]
 
 
 def test_to_numpy_reads_every_entry() -> None:

@@ -3,7 +3,10 @@
 The C side lives in ``libbpf_harness.c``: it opens and loads one object with
 libbpf, test-runs the programs asked for and prints a JSON document with the
 outcome and the contents of every global-data map.  This module builds that
-harness (cached by source hash), runs it and decodes its output.  It also has
+harness (cached by source hash), runs it and decodes its output.  The harness
+links the system's libbpf unless given another one: ``build_libbpf`` makes a
+static libbpf of a source tree (scripts/corpus_compare.py uses a current one).
+It also has
 the helpers needed to build BPF test objects: ``generate_vmlinux_h`` and
 ``compile_bpf``, plus ``datasec_symbols`` to find named globals inside the
 dumped data sections.
@@ -116,16 +119,29 @@ def missing_prerequisites() -> list[str]:
     return missing
 
 
-def harness_path(workdir: Path) -> Path:
+def _harness_flags(libbpf: Path | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The compiler flags and libraries of the harness linked with the system's
+    libbpf, or statically with the one installed under *libbpf* (``build_libbpf``)."""
+    if libbpf is None:
+        return HARNESS_CFLAGS, HARNESS_LIBS
+    return (
+        (*HARNESS_CFLAGS, f"-I{libbpf / 'include'}"),
+        (str(libbpf / "lib" / "libbpf.a"), *HARNESS_LIBS[1:]),
+    )
+
+
+def harness_path(workdir: Path, libbpf: Path | None = None) -> Path:
     """Where ``build_harness`` puts (or finds) the harness of this source in *workdir*."""
     source = HARNESS_SOURCE.read_bytes()
-    key = _sha256(source, " ".join(HARNESS_CFLAGS + HARNESS_LIBS).encode())[:16]
+    cflags, libs = _harness_flags(libbpf)
+    key = _sha256(source, " ".join(cflags + libs).encode())[:16]
     return workdir / f"libbpf_harness-{key}"
 
 
-def build_harness(workdir: Path) -> Path:
-    """Compile libbpf_harness.c into *workdir*; reuse a build of the same source."""
-    binary = harness_path(workdir)
+def build_harness(workdir: Path, libbpf: Path | None = None) -> Path:
+    """Compile libbpf_harness.c into *workdir*; reuse a build of the same source.
+    *libbpf*: link the libbpf ``build_libbpf`` installed there, not the system's."""
+    binary = harness_path(workdir, libbpf)
     if binary.is_file() and os.access(binary, os.X_OK):
         return binary
     gcc = _require("gcc")
@@ -134,13 +150,67 @@ def build_harness(workdir: Path) -> Path:
     # a half-written binary.
     fd, tmp_name = tempfile.mkstemp(prefix=".libbpf_harness-", dir=workdir)
     os.close(fd)
-    cmd = [gcc, *HARNESS_CFLAGS, "-o", tmp_name, str(HARNESS_SOURCE), *HARNESS_LIBS]
+    cflags, libs = _harness_flags(libbpf)
+    cmd = [gcc, *cflags, "-o", tmp_name, str(HARNESS_SOURCE), *libs]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         os.unlink(tmp_name)
         raise OracleError(f"building the libbpf harness failed:\n{proc.stderr}")
     os.replace(tmp_name, binary)
     return binary
+
+
+def libbpf_build_command(source: Path, dest: Path) -> list[str]:
+    """make of libbpf's ``src/`` in *source* that installs ``include/{bpf,linux}``
+    and a static ``lib/libbpf.a`` under *dest* (objects in ``dest/obj``)."""
+    return [
+        "make",
+        "-s",
+        "-C",
+        str(source / "src"),
+        "BUILD_STATIC_ONLY=1",
+        f"OBJDIR={dest / 'obj'}",
+        f"DESTDIR={dest}",
+        "PREFIX=",
+        "LIBDIR=/lib",
+        # libbpf's default CFLAGS add -Werror: a newer gcc's new warning must not
+        # stop the oracle.
+        "CFLAGS=-g -O2",
+        "install",
+        "install_uapi_headers",
+    ]
+
+
+def build_libbpf(source: Path, dest: Path) -> Path:
+    """Build the libbpf source tree *source* (its ``src/`` and ``include/``) as a
+    static library installed under *dest*, for ``build_harness``; reuse *dest* when
+    it holds one (name it by the source's commit).  Needs gcc, make and the headers
+    of libelf-dev and zlib1g-dev (scripts/setup.sh installs them)."""
+    archive = dest / "lib" / "libbpf.a"
+    if archive.is_file():
+        return dest
+    for header, package in (("libelf.h", "libelf-dev"), ("zlib.h", "zlib1g-dev")):
+        if not Path("/usr/include", header).is_file():
+            raise OracleError(f"building libbpf needs {package} (make setup)")
+    _require("gcc")
+    _require("make")
+    # Build beside *dest* and rename: no half-built library is ever found there.
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
+    proc = subprocess.run(
+        libbpf_build_command(source, staging),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        shutil.rmtree(staging)
+        raise OracleError(f"building libbpf in {source} failed:\n{proc.stderr}")
+    shutil.rmtree(staging / "obj")
+    if dest.exists():
+        shutil.rmtree(dest)
+    os.replace(staging, dest)
+    return dest
 
 
 def default_harness_dir() -> Path:

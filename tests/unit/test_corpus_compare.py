@@ -1,12 +1,14 @@
 """scripts/corpus_compare.py without a kernel: trees extracted from a git mirror
 (a blob the mirror lacks left out, no dangling link), sources selected, outcomes
-counted."""
+counted against each libbpf, the harness of a built libbpf told apart from the
+system's one."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, import_file
 
 corpus_compare = import_file(ROOT / "scripts" / "corpus_compare.py", "corpus_compare")
@@ -58,20 +60,73 @@ def test_a_tree_is_extracted_from_a_mirror_without_the_blobs_it_lacks(
     assert [p.name for p in every] == ["a.bpf.c", "b.bpf.c"]
 
 
-def test_outcomes_agree_when_both_load_or_both_refuse() -> None:
+def test_outcomes_agree_with_each_libbpf_when_both_load_or_both_refuse() -> None:
     outcome = corpus_compare.Outcome
     report = corpus_compare.Report(
         "c",
-        sources=2,
+        {"system": "1.1", "mirror": "1.8 at f7081a6b"},
+        sources=3,
         compiled=2,
         outcomes=[
-            outcome("a.o", "p", "xdp", "ok", "ok"),
-            outcome("a.o", "q", "fentry/f", "EPERM", "errno 1: refused"),
-            outcome("b.o", "r", "tc", "ok", "errno 22: refused"),
+            outcome("a.o", "p", "xdp", "ok", {"system": "ok", "mirror": "ok"}),
+            outcome(
+                "a.o",
+                "q",
+                "fentry/f",
+                "EPERM",
+                {"system": "errno 1: refused", "mirror": "errno 1: refused"},
+            ),
+            outcome(
+                "b.o",
+                "r",
+                "struct_ops.s/t",
+                "ok",
+                {"system": "errno 22: refused", "mirror": "ok"},
+            ),
         ],
     )
+    assert [o.agrees_with("system") for o in report.outcomes] == [True, True, False]
+    assert [o.agrees_with("mirror") for o in report.outcomes] == [True, True, True]
     assert [o.agree for o in report.outcomes] == [True, True, False]
     assert report.summary() == (
-        "c: 2/2 sources compiled, 3 programs: 2/3 agree "
-        "(skelgen loads 2, libbpf loads 1)"
+        "c: 2/3 sources compiled, 3 programs, skelgen loads 2\n"
+        "  libbpf 1.1 (system): loads 1, 2/3 agree\n"
+        "  libbpf 1.8 at f7081a6b (mirror): loads 2, 3/3 agree"
     )
+
+
+def test_the_version_of_a_libbpf_comes_from_its_header(tmp_path: Path) -> None:
+    header = tmp_path / "libbpf_version.h"
+    header.write_text(
+        "#ifndef __LIBBPF_VERSION_H\n"
+        "#define LIBBPF_MAJOR_VERSION 1\n#define LIBBPF_MINOR_VERSION 8\n#endif\n"
+    )
+    assert corpus_compare.libbpf_version(header) == "1.8"
+    header.write_text("#define LIBBPF_MAJOR_VERSION 1\n")
+    with pytest.raises(ValueError, match="LIBBPF_MINOR_VERSION"):
+        corpus_compare.libbpf_version(header)
+
+
+def test_a_built_libbpf_gets_its_own_statically_linked_harness(
+    tmp_path: Path,
+) -> None:
+    oracle = corpus_compare.libbpf_oracle
+    system = oracle.harness_path(tmp_path)
+    built = oracle.harness_path(tmp_path, tmp_path / "libbpf" / "f7081a6b")
+    other = oracle.harness_path(tmp_path, tmp_path / "libbpf" / "0123abcd")
+    assert len({system, built, other}) == 3
+    assert system == oracle.harness_path(tmp_path, None)
+    command = oracle.libbpf_build_command(tmp_path / "src-tree", tmp_path / "out")
+    assert command[:4] == ["make", "-s", "-C", str(tmp_path / "src-tree" / "src")]
+    assert "BUILD_STATIC_ONLY=1" in command
+    assert f"DESTDIR={tmp_path / 'out'}" in command
+    assert f"OBJDIR={tmp_path / 'out' / 'obj'}" in command
+
+
+def test_libbpf_is_the_system_one_or_the_mirror_s(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        corpus_compare.main(["--libbpf", "newest"])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'newest'" in capsys.readouterr().err

@@ -74,3 +74,25 @@ def test_dtypes_of_c_types() -> None:
         dtype_of(Flags, 4, "records")
     with pytest.raises(MapError, match="fixed-size records"):
         ArrayDecoder(None)
+
+
+def test_char_arrays_are_strings_at_any_depth() -> None:
+    """As the generated classes read them: ``char names[2][4]`` is two ``S4``, a
+    nested structure's ``char comm[16]`` one ``S16``."""
+
+    class Task(ctypes.Structure):
+        _fields_ = [("comm", ctypes.c_char * 16)]
+
+    class Record(ctypes.Structure):
+        _fields_ = [("names", ctypes.c_char * 4 * 2), ("tasks", Task * 2)]
+
+    dtype = dtype_of(Record, 40, "records")
+    assert dtype["names"] == np.dtype(("S4", (2,)))
+    assert dtype["tasks"].base["comm"] == np.dtype("S16")
+    record = Record()
+    record.names[1][:] = b"wxyz"
+    record.tasks[1].comm = b"task"
+    array = np.frombuffer(bytes(record), dtype)
+    assert array["names"].tolist() == [[b"", b"wxyz"]]
+    assert array["tasks"]["comm"].tolist() == [[b"", b"task"]]
+    assert dtype_of(ctypes.c_char * 16, 16, "values") == np.dtype("S16")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import struct
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from build_cache import BuildCache
 from skelgen_runtime import BPFObject, MapType, ObjectError, StructOpsMap
 from skelgen_runtime.obj.elf import read_object, read_object_file
 from skelgen_runtime.uapi.bpf import MapFlag
@@ -43,6 +47,53 @@ def test_each_variable_is_a_map_with_its_programs_by_member(
         )
     # Data members are the variable's bytes: .name sits at its BTF offset.
     assert b"skelgen_ca_link\0" in bytes(linked.struct_ops.data)  # type: ignore[union-attr]
+
+
+CLASH_MAP = """\
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+char _license[] SEC("license") = "GPL";
+SEC("struct_ops")
+__u32 BPF_PROG(clash_undo, struct sock *sk) { return 2; }
+/* static: the linker then keeps it beside the other file's program "clash" */
+SEC(".struct_ops.link")
+static struct tcp_congestion_ops clash = { .undo_cwnd = (void *)clash_undo };
+"""
+CLASH_PROGRAM = """\
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+SEC("tracepoint/syscalls/sys_enter_getpid")
+int clash(void *ctx) { return 0; }
+"""
+
+
+def test_a_program_and_a_struct_ops_map_of_one_name_are_refused(
+    build_bpf: Callable[[str], Path], build_cache: BuildCache, tmp_path: Path
+) -> None:
+    """Both would be ``obj.links["clash"]``: the program's link hid the map's, and
+    attach() left the map unregistered.  bpftool's skeleton header, one ``links``
+    struct, would not compile either."""
+    objects = []
+    for name, text in (("clash_map", CLASH_MAP), ("clash_program", CLASH_PROGRAM)):
+        source = tmp_path / f"{name}.bpf.c"
+        source.write_text(text)
+        objects.append(build_bpf(str(source)))
+    linked = build_cache.linked_object(objects, "clash.bpf.o")
+    message = (
+        "program 'clash' (tracepoint/syscalls/sys_enter_getpid) and struct_ops map"
+        " 'clash' share a name"
+    )
+    with pytest.raises(ObjectError, match=re.escape(message)):
+        read_object_file(linked)
+    proc = subprocess.run(
+        [sys.executable, "-m", "skelgen", str(linked), "-o", str(tmp_path / "x.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1 and message in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and not (tmp_path / "x.py").exists()
 
 
 def test_a_question_mark_section_is_not_created_and_its_programs_not_loaded(

@@ -21,7 +21,7 @@ from ..btf import types as bt
 from ..btf.btf import AbstractBtf
 from ..errors import MapError
 from ..lean.hints import Any, TypeVar
-from .types import BitField
+from .types import BitField, is_char_array
 
 T = TypeVar("T")
 
@@ -109,6 +109,10 @@ class Codec:
         self.size = size
         self.what = what
         self.scalar = is_scalar(ctype)
+        # A char array key or value (char comm[16]) travels as bytes, as the
+        # generated module annotates it: all of its bytes when read (a key read back
+        # must find its entry again), padded with NULs when shorter on write.
+        self.chars = is_char_array(ctype)
         # The element a buffer holds: the number type itself, or raw bytes.
         self.element: Any = ctype if self.scalar else ctypes.c_char * size
         code = ctype._type_ if self.scalar else ""
@@ -144,6 +148,8 @@ class Codec:
         ctype = self.ctype
         if isinstance(value, (bytes, bytearray, memoryview)):
             data = bytes(value)
+            if self.chars and len(data) < self.size:
+                data = data.ljust(self.size, b"\0")
         elif self.scalar and isinstance(value, (int, float)):
             data = bytes(self._scalar(value))
         elif isinstance(value, _CTYPES_DATA):
@@ -160,11 +166,12 @@ class Codec:
                     f"{self.what}: {value} does not fit in {self.size} bytes"
                 ) from None
         else:
-            expected = ctype.__name__ if ctype is not None else "bytes"
+            expected = "bytes" if ctype is None or self.chars else ctype.__name__
             raise MapError(f"{self.what}: expected {expected}, got {_type_name(value)}")
         if len(data) != self.size:
+            most = "at most " if self.chars else ""
             raise MapError(
-                f"{self.what}: {len(data)} bytes given, {self.size} expected"
+                f"{self.what}: {len(data)} bytes given, {most}{self.size} expected"
             )
         return data
 
@@ -190,14 +197,14 @@ class Codec:
         """The value held by a one-element buffer (a copy, never a view of it)."""
         if self.scalar:
             return buffer.value
-        if self.ctype is None:
+        if self.ctype is None or self.chars:
             return buffer.raw
         return self.ctype.from_buffer_copy(buffer)
 
     def from_bytes(self, data: bytes, offset: int = 0) -> Any:
         if self._struct is not None:
             return self._struct.unpack_from(data, offset)[0]
-        if self.ctype is None:
+        if self.ctype is None or self.chars:
             return data[offset : offset + self.size]
         return self.ctype.from_buffer_copy(data, offset)
 
@@ -209,7 +216,7 @@ class Codec:
         if self.scalar:
             raw = memoryview(buffer).cast("B")[: count * self.size]
             return raw.cast(self.ctype._type_).tolist()
-        if self.ctype is None:
+        if self.ctype is None or self.chars:
             data = bytes(buffer)
             size = self.size
             return [data[i : i + size] for i in range(0, count * size, size)]

@@ -67,9 +67,9 @@ def freeze(obj: Any) -> None:
 
 
 def write_through(obj: Any) -> None:
-    """After each field write through ``obj`` (or an object sharing its memory),
-    call ``obj._memory_.flush()``: memory kept in step with a kernel map that
-    cannot be mmap'd."""
+    """After each field or array element write through ``obj`` (or an object
+    sharing its memory), call ``obj._memory_.flush()``: memory kept in step with a
+    kernel map that cannot be mmap'd."""
     _mark(obj, "_write_through_")
 
 
@@ -105,8 +105,7 @@ else:
                 if hasattr(type(self), name):
                     raise
                 raise _not_a_field(self, name) from None
-            if getattr(type(owner), "_write_through_", False):
-                owner._memory_.flush()
+            _written(owner)
 
         def __repr__(self) -> str:
             names = [f[0] for f in self._fields_ if not f[0].startswith("_")]
@@ -169,30 +168,76 @@ class CArray(Protocol[T]):
 _ARRAY_TYPES: dict[tuple[Any, int], Any] = {}
 
 
+def _written(owner: Any) -> None:
+    """After a write into ``owner``'s memory (see :func:`write_through`)."""
+    if getattr(type(owner), "_write_through_", False):
+        owner._memory_.flush()
+
+
+def _array_setitem(self: Any, index: Any, value: Any) -> None:
+    owner = _check_writable(self)
+    ctypes.Array.__setitem__(self, index, value)
+    _written(owner)
+
+
+def _array_repr(self: Any) -> str:
+    return repr(list(self))
+
+
+def _strings_getitem(self: Any, index: Any) -> Any:
+    item = ctypes.Array.__getitem__(self, index)
+    return [s.value for s in item] if isinstance(index, slice) else item.value
+
+
+def _strings_setitem(self: Any, index: Any, value: Any) -> None:
+    owner = _check_writable(self)
+    if not isinstance(index, slice):
+        ctypes.Array.__getitem__(self, index).value = value
+    else:
+        targets = ctypes.Array.__getitem__(self, index)
+        values = list(value)
+        if len(values) != len(targets):
+            raise ValueError("Can only assign sequence of same size")
+        for target, item in zip(targets, values, strict=True):
+            target.value = item
+    _written(owner)
+
+
+def is_char_array(element: Any) -> bool:
+    """A char array type: what a field, an array row, a map key or value reads as
+    ``bytes``."""
+    item_type: Any = getattr(element, "_type_", None)
+    return (
+        isinstance(element, type)
+        and issubclass(element, ctypes.Array)
+        and (item_type is ctypes.c_char)
+    )
+
+
 def array(element: Any, length: int) -> Any:
-    """``element * length`` whose item writes respect :func:`freeze`."""
+    """``element * length`` whose item writes respect :func:`freeze`.
+
+    An array of char arrays (``char names[4][16]``) reads and writes its items as
+    ``bytes``, as a char array field does: up to the first NUL; a shorter value is
+    stored with a NUL after it, a longer one raises ValueError."""
     key = (element, length)
     cls = _ARRAY_TYPES.get(key)
     if cls is None:
-
-        def __setitem__(self: Any, index: Any, value: Any) -> None:
-            _check_writable(self)
-            ctypes.Array.__setitem__(self, index, value)
-
-        def __repr__(self: Any) -> str:
-            return repr(list(self))
-
+        methods: dict[str, Any] = {
+            "__setitem__": _array_setitem,
+            "__repr__": _array_repr,
+        }
+        if is_char_array(element):
+            methods = {
+                "__getitem__": _strings_getitem,
+                "__setitem__": _strings_setitem,
+                "__repr__": _array_repr,
+            }
         name = f"{getattr(element, '__name__', 'elem')}_x{length}"
         cls = type(
             name,
             (ctypes.Array,),
-            {
-                "_type_": element,
-                "_length_": length,
-                "__setitem__": __setitem__,
-                "__repr__": __repr__,
-                "_frozen_": False,
-            },
+            {"_type_": element, "_length_": length, "_frozen_": False, **methods},
         )
         _ARRAY_TYPES[key] = cls
     return cls

@@ -40,24 +40,29 @@ def dtype_of(ctype: Any, size: int, what: str) -> numpy.dtype[Any]:
         dtype = np.dtype(ctype)
     except (TypeError, ValueError, NotImplementedError) as exc:
         raise MapError(f"{what}: {ctype.__name__} has no numpy dtype ({exc})") from None
-    if dtype.names is None:
-        return dtype  # type: ignore[no-any-return]
-    fields = {
-        "names": list(dtype.names),
-        "formats": [_strings(dtype.fields[name][0], np) for name in dtype.names],
-        "offsets": [dtype.fields[name][1] for name in dtype.names],
-        "itemsize": dtype.itemsize,
-    }
-    return np.dtype(fields)  # type: ignore[no-any-return]
+    return _strings(dtype, np)  # type: ignore[no-any-return]
 
 
 def _strings(dtype: Any, np: Any) -> Any:
-    """``char[16]`` (``S1`` x 16, numpy's reading of c_char arrays) as ``S16``."""
-    if dtype.subdtype is not None and dtype.subdtype[0] == np.dtype("S1"):
-        shape = dtype.subdtype[1]
-        if len(shape) == 1:
-            return np.dtype(f"S{shape[0]}")
-    return dtype
+    """``dtype`` with every ``char[16]`` (``S1`` x 16, numpy's reading of c_char
+    arrays) as ``S16``, in structures and arrays at any depth: ``char names[4][16]``
+    is 4 x ``S16``."""
+    if dtype.names is not None:
+        fields = {
+            "names": list(dtype.names),
+            "formats": [_strings(dtype.fields[name][0], np) for name in dtype.names],
+            "offsets": [dtype.fields[name][1] for name in dtype.names],
+            "itemsize": dtype.itemsize,
+        }
+        return np.dtype(fields)
+    if dtype.subdtype is None:
+        return dtype
+    base, shape = dtype.subdtype
+    if base == np.dtype("S1"):
+        *outer, length = shape
+        string = np.dtype(f"S{length}")
+        return np.dtype((string, tuple(outer))) if outer else string
+    return np.dtype((_strings(base, np), shape))
 
 
 class ArrayDecoder:
@@ -107,6 +112,22 @@ class ArrayDecoder:
         )  # fmt: skip
         differ = np.flatnonzero(heads != heads[0])
         return int(differ[0]) if len(differ) else count
+
+    def as_events(self, items: list[Any]) -> list[Any]:
+        """Chunks (and decoded records) as the event objects an object-per-record
+        read would have given: what a stream keeps for its next read, of either
+        kind, when a read is interrupted after the buffer position moved."""
+        from .decoder import EventDecoder
+
+        objects: EventDecoder[Any] = EventDecoder(self.event_type)
+        events: list[Any] = []
+        for item in items:
+            if isinstance(item, self.np.ndarray):
+                data = item.tobytes()
+                events += objects.run(data, 0, len(item), self.size, self.size)
+            else:
+                events.append(item)
+        return events
 
     def assemble(self, items: list[Any]) -> numpy.ndarray[Any, Any]:
         """One array of what a stream read: chunks, and decoded records left over

@@ -62,7 +62,12 @@ class _CpuRing:
 class PerfEventArray(EventStream[E], KeylessMap[E]):
     """A perf event array read as a perf buffer: records decode into
     ``event_type`` (bytes when None), samples the kernel dropped are counted in
-    ``lost`` and reported to ``lost_callback(cpu, count)``."""
+    ``lost`` and reported to ``lost_callback(cpu, count)``.
+
+    A ``lost_callback`` that raises makes the read raise; the rings have moved on
+    by then, so the records read wait, in order, for the next read of any kind
+    (``drain_array()`` too), and the losses not yet reported are reported by the
+    next read of the rings (``lost`` counts them at once)."""
 
     verbs = "open_buffer, poll, consume, drain or iteration"
 
@@ -74,6 +79,7 @@ class PerfEventArray(EventStream[E], KeylessMap[E]):
         self._decoder: EventDecoder[E] | None = None
         self.lost = 0
         self.lost_callback: Callable[[int, int], object] | None = None
+        self._unreported: list[tuple[int, int]] = []  # (cpu, count) for lost_callback
 
     @property
     def event_type(self) -> Any:
@@ -171,14 +177,19 @@ class PerfEventArray(EventStream[E], KeylessMap[E]):
             records += read.records
             if read.lost:
                 dropped.append((ring.cpu, read.lost))
-        for cpu, count in dropped:
-            self.lost += count
-            if self.lost_callback is not None:
-                try:
-                    self.lost_callback(cpu, count)
-                except BaseException:
-                    self._keep(records)
-                    raise
+                self.lost += read.lost
+        # Losses a raising callback kept from being reported come first.
+        dropped, self._unreported = self._unreported + dropped, []
+        for index, (cpu, count) in enumerate(dropped):
+            if self.lost_callback is None:
+                break
+            try:
+                self.lost_callback(cpu, count)
+            except BaseException:
+                # The rings moved on: the records wait, as events, for the next read.
+                self._unreported = dropped[index + 1 :]
+                self._keep(decoder.as_events(records))
+                raise
         return records
 
     def _close_rings(self) -> None:

@@ -155,6 +155,11 @@ class _Reader:
             raise ObjectError("big-endian BPF objects are not supported on this host")
         self.sections = list(elf.iter_sections())
         self.index = {s.name: i for i, s in enumerate(self.sections)}
+        if "maps" in self.index:  # libbpf refuses the object, used or not
+            raise ObjectError(
+                "legacy map definitions in section 'maps' are not supported (nor by"
+                ' libbpf 1.0+): declare the maps in SEC(".maps") with __uint/__type'
+            )
         btf_section = elf.get_section_by_name(".BTF")
         if btf_section is None:
             raise ObjectError(
@@ -220,6 +225,12 @@ class _Reader:
         for name, struct_ops in self._read_struct_ops(programs).items():
             if name in maps:
                 raise ObjectError(f"two maps are called {name!r}")
+            if name in programs:
+                # One namespace, as bpftool's skeleton struct: obj.links[name].
+                raise ObjectError(
+                    f"program {name!r} ({programs[name].section}) and struct_ops map"
+                    f" {name!r} share a name: links are kept by name; rename one"
+                )
             maps[name] = struct_ops
         return ObjectSpec(
             name=self.name,
@@ -611,6 +622,8 @@ class _Reader:
             elif member.name == "values":
                 has_values = True
                 spec.inner = self._inner_map(name, member)
+            elif member.name == "map_extra":
+                spec.map_extra = self._ulong(name, member)
             else:
                 value = self._uint(name, member)
                 if member.name == "type":
@@ -623,7 +636,6 @@ class _Reader:
                 elif member.name in (
                     "max_entries",
                     "numa_node",
-                    "map_extra",
                     "pinning",
                     "key_size",
                     "value_size",
@@ -675,6 +687,23 @@ class _Reader:
                 f"map {map_name!r}: {member.name!r} is not declared with __uint()"
             )
         return array.nelems
+
+    def _ulong(self, map_name: str, member: bt.Member) -> int:
+        """A 64-bit attribute (``map_extra``: an arena's start address) declared
+        with ``__ulong()``, an anonymous enum of the one value, or with ``__uint()``
+        (libbpf's ``get_map_field_long``)."""
+        declared = self.btf[self.btf.resolve(member.type_id)]
+        if isinstance(declared, bt.Ptr):
+            return self._uint(map_name, member)
+        if not isinstance(declared, bt.Enum) or len(declared.values) != 1:
+            raise ObjectError(
+                f"map {map_name!r}: {member.name!r} is not declared with"
+                " __ulong() or __uint()"
+            )
+        # A signed enum's negative value as the u64 of bpf_attr.  (libbpf reads a
+        # 32-bit ENUM's value as signed even when BTF says unsigned: 0x80000000
+        # would become 0xffffffff80000000 there; here it stays what C declared.)
+        return declared.values[0].value & (1 << 64) - 1
 
     def _inner_map(self, map_name: str, member: bt.Member) -> MapSpec | None:
         """The inner map definition, or None for function pointers (prog arrays)."""
