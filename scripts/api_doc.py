@@ -11,8 +11,6 @@ on the source alone, byte for byte (a test compares it with the committed page):
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import enum
 import functools
 import inspect
 import re
@@ -22,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import skelgen_runtime
+from skelgen_runtime.lean.enums import EnumType
+from skelgen_runtime.lean.records import fields, is_dataclass
 
 INIT = Path(skelgen_runtime.__file__)
 _GROUP = re.compile(r"^\s*#\s*(.+?)\s*$")
@@ -96,13 +96,9 @@ def indent(text: str, prefix: str = "  ") -> str:
 def _own_members(cls: type) -> Iterator[tuple[str, str, str]]:
     """(name, heading, doc) of each public method and property ``cls`` defines
     itself, in definition order."""
-    fields = (
-        {f.name for f in dataclasses.fields(cls)}
-        if dataclasses.is_dataclass(cls)
-        else set()
-    )
+    field_names = {f.name for f in fields(cls)} if is_dataclass(cls) else set()
     for name, value in vars(cls).items():
-        if (name.startswith("_") and name != "__call__") or name in fields:
+        if (name.startswith("_") and name != "__call__") or name in field_names:
             continue
         if isinstance(value, property | functools.cached_property):
             doc = value.__doc__
@@ -142,7 +138,7 @@ def _bases(cls: type) -> str:
 
 def describe(name: str, obj: Any, public: set[str]) -> str:
     lines = [f"### `{name}`", ""]
-    if inspect.isclass(obj) and issubclass(obj, enum.Enum):
+    if isinstance(obj, EnumType):
         lines += [f"`class {name}({obj.__bases__[0].__name__})`", ""]
         members = list(obj.__members__)
         shown = members if len(members) <= _MEMBER_LIMIT else members[:_MEMBER_LIMIT]
@@ -151,7 +147,7 @@ def describe(name: str, obj: Any, public: set[str]) -> str:
         lines += [doc, ""] if doc else []
         lines += ["Members: " + ", ".join(f"`{m}`" for m in shown) + more, ""]
     elif inspect.isclass(obj):
-        if dataclasses.is_dataclass(obj):
+        if is_dataclass(obj):
             sig = signature(obj)
         elif "__init__" in vars(obj):
             sig = signature(vars(obj)["__init__"], drop_first=True)

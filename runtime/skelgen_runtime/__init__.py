@@ -8,8 +8,7 @@ needs a ring buffer and a hash map never imports the code of the other map kinds
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing's, without importing typing
 
 __version__ = "0.1.0"
 
@@ -91,11 +90,12 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    # importlib.import_module(module, __name__), without importing importlib
+    value = getattr(__import__(module[1:], globals(), None, [name], 1), name)
     globals()[name] = value  # later lookups skip this function
     return value
 

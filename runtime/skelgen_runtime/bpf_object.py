@@ -12,22 +12,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any
 
 from .closing import Closing
 from .errors import AttachError, BPFError, MapError
+from .lean.hints import Any
 from .link.link import Link
-from .link.struct_ops import attach_struct_ops
 from .link.usdt_manager import UsdtManager
 from .load.loader import Loader
 from .load.memory import SectionMemory
 from .maps import Map
 from .maps.map import pin_path_for
-from .maps.struct_ops import StructOpsMap
 from .obj.spec import ObjectSpec
 from .program import Program
-from .uapi.bpf import ProgType
+from .uapi.bpf import MapType, ProgType
 
 # A CONFIG_* override: bool → y/n, int, or a string as written in a .config.
 KconfigValue = bool | int | str
@@ -105,6 +102,8 @@ class BPFObject(Closing):
         kconfig: Mapping[str, KconfigValue] | None = None,
     ) -> BPFObject:
         """Read an object file; ``name`` defaults to the file name without ``.o``."""
+        from pathlib import Path
+
         from .obj.elf import read_object_file  # the ELF reader: not for packed specs
 
         return cls(
@@ -199,6 +198,9 @@ class BPFObject(Closing):
     def attach_struct_ops(self, map_name: str) -> Link:
         """Register the struct_ops map ``map_name`` with the kernel (libbpf's
         ``bpf_map__attach_struct_ops``); its link, also in ``links``, unregisters it."""
+        from .link.struct_ops import attach_struct_ops
+        from .maps.struct_ops import StructOpsMap
+
         self._alive()
         m = self.maps[map_name]
         if not isinstance(m, StructOpsMap):
@@ -233,7 +235,7 @@ class BPFObject(Closing):
             for name, m in self._maps.items():
                 existing = self.links.get(name)
                 if (
-                    isinstance(m, StructOpsMap)
+                    m.spec.type == MapType.STRUCT_OPS  # a StructOpsMap
                     and m.loaded
                     and (existing is None or not existing.attached)
                 ):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+
+from .lean.hints import Self
 
 
 class Closing:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import errno as errno_codes
 import os
-from typing import TypeVar
+
+from .lean.hints import TypeVar
 
 #: The kernel's internal "operation not supported" (not EOPNOTSUPP), which reaches
 #: user space from some bpf() commands and has no name in libc.

@@ -5,38 +5,23 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import ENOTSUPP, AttachError, BPFError, LoadError, describe_errno
+from .lean.hints import TYPE_CHECKING, Any, TypeVar
+from .lean.records import dataclass
 from .link.auto import MANUAL_METHODS, auto_attach
-from .link.cgroup import attach_cgroup
-from .link.iter import attach_iter
-from .link.kprobe import attach_kprobe, attach_kprobe_multi, attach_ksyscall
 from .link.link import IterLink, Link
-from .link.netfilter import attach_netfilter
-from .link.netns import attach_netns
-from .link.perf_event import (
-    PerfSamplingLink,
-    attach_perf_event,
-    attach_perf_sampling,
-    attach_tracepoint,
-)
-from .link.socket import attach_socket
-from .link.sockmap import attach_sockmap
-from .link.tc import attach_netkit, attach_tcx
-from .link.tracing import attach_raw_tracepoint, attach_trace
-from .link.uprobe import attach_uprobe, attach_uprobe_multi
 from .link.usdt_manager import UsdtManager
-from .link.xdp import attach_xdp
 from .maps.map import Map
 from .obj.spec import ProgramSpec
 from .sys import attr as a, commands as cmd
 from .uapi.bpf import AttachType, ProgType
 
 if TYPE_CHECKING:
+    import socket
+
+    from .link.perf_event import PerfSamplingLink
     from .link.usdt import UsdtLink
 
 L = TypeVar("L", bound=Link)
@@ -219,16 +204,24 @@ class Program:
         return link
 
     def attach_tracepoint(self, category: str, name: str) -> Link:
+        from .link.perf_event import attach_tracepoint
+
         return self._own(attach_tracepoint(self, category, name))
 
     def attach_raw_tracepoint(self, name: str) -> Link:
+        from .link.tracing import attach_raw_tracepoint
+
         return self._own(attach_raw_tracepoint(self, name))
 
     def attach_trace(self) -> Link:
         """fentry/fexit/fmod_ret/tp_btf/freplace: the target was chosen before load."""
+        from .link.tracing import attach_trace
+
         return self._own(attach_trace(self))
 
     def attach_lsm(self) -> Link:
+        from .link.tracing import attach_trace
+
         return self._own(attach_trace(self))
 
     def attach_kprobe(
@@ -238,15 +231,21 @@ class Program:
         retprobe: bool = False,
         legacy: bool = False,
     ) -> Link:
+        from .link.kprobe import attach_kprobe
+
         return self._own(attach_kprobe(self, function, offset, retprobe, legacy))
 
     def attach_kprobe_multi(
         self, functions: str | Sequence[str], retprobe: bool | None = None
     ) -> Link:
         """Many kernel functions on one link: a glob pattern or a list of names."""
+        from .link.kprobe import attach_kprobe_multi
+
         return self._own(attach_kprobe_multi(self, functions, retprobe))
 
     def attach_ksyscall(self, name: str, retprobe: bool = False) -> Link:
+        from .link.kprobe import attach_ksyscall
+
         return self._own(attach_ksyscall(self, name, retprobe))
 
     def attach_uprobe(
@@ -260,6 +259,8 @@ class Program:
         """``binary``: a path, a library name (``libc.so.6``) or a program on $PATH;
         ``func_or_offset``: ``"func"``, ``"func+0x10"`` or a file offset; ``pid`` -1
         for every process."""
+        from .link.uprobe import attach_uprobe
+
         return self._own(
             attach_uprobe(self, binary, func_or_offset, pid, retprobe, legacy)
         )
@@ -273,6 +274,8 @@ class Program:
     ) -> Link:
         """Many functions of ``binary`` on one link: a glob pattern or a list of names
         and file offsets; ``retprobe`` defaults to what the section says."""
+        from .link.uprobe import attach_uprobe_multi
+
         return self._own(attach_uprobe_multi(self, binary, functions, pid, retprobe))
 
     def attach_usdt(
@@ -294,6 +297,8 @@ class Program:
 
     def attach_perf_event(self, perf_fd: int) -> Link:
         """Attach to an open perf event; the link then owns ``perf_fd``."""
+        from .link.perf_event import attach_perf_event
+
         return self._own(attach_perf_event(self, perf_fd))
 
     def attach_perf_sampling(
@@ -302,9 +307,13 @@ class Program:
         """Sample ``freq`` times a second of CPU time (or every ``period`` ns), on CPU
         ``cpu`` or on every online CPU (``None``): a ``perf_event`` program, on one
         software cpu-clock event per CPU, released together."""
+        from .link.perf_event import attach_perf_sampling
+
         return self._own(attach_perf_sampling(self, freq, period, cpu))
 
     def attach_xdp(self, interface: int | str, flags: int = 0) -> Link:
+        from .link.xdp import attach_xdp
+
         return self._own(attach_xdp(self, interface, flags))
 
     def attach_tcx(
@@ -316,6 +325,8 @@ class Program:
         expected_revision: int = 0,
         legacy: bool = False,
     ) -> Link:
+        from .link.tc import attach_tcx
+
         return self._own(
             attach_tcx(
                 self,
@@ -329,27 +340,39 @@ class Program:
         )
 
     def attach_netkit(self, interface: int | str) -> Link:
+        from .link.tc import attach_netkit
+
         return self._own(attach_netkit(self, interface))
 
     def attach_socket(self, sock: socket.socket | int) -> Link:
+        from .link.socket import attach_socket
+
         return self._own(attach_socket(self, sock))
 
     def attach_cgroup(
         self, cgroup: str | int, attach_type: AttachType | None = None
     ) -> Link:
+        from .link.cgroup import attach_cgroup
+
         return self._own(attach_cgroup(self, cgroup, attach_type))
 
     def attach_netns(self, netns: str | int) -> Link:
+        from .link.netns import attach_netns
+
         return self._own(attach_netns(self, netns))
 
     def attach_sockmap(
         self, sockmap: Map[Any, Any] | int, legacy: bool = False
     ) -> Link:
+        from .link.sockmap import attach_sockmap
+
         return self._own(attach_sockmap(self, _fd_of(sockmap), legacy))
 
     def attach_netfilter(
         self, pf: int, hooknum: int, priority: int, flags: int = 0
     ) -> Link:
+        from .link.netfilter import attach_netfilter
+
         return self._own(attach_netfilter(self, pf, hooknum, priority, flags))
 
     def attach_iter(
@@ -365,6 +388,8 @@ class Program:
         """An iterator link; ``link.read()`` runs the iterator and returns its output.
         Map iterators take ``map``, cgroup ones ``cgroup`` (a path or fd) and ``order``;
         task iterators may be narrowed to one ``tid``, ``pid`` or ``pid_fd``."""
+        from .link.iter import attach_iter
+
         return self._own(
             attach_iter(
                 self,

@@ -10,28 +10,28 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from pathlib import Path
-from typing import Any, ClassVar, Self, TypedDict, Unpack
 
 from .bpf_object import BPFObject, KconfigValue
 from .cdata.types import freeze, write_through
 from .closing import Closing
 from .errors import BPFError, ObjectError
+from .lean.hints import TYPE_CHECKING, Any, ClassVar, Self, Unpack
 from .link.link import Link
 from .maps.map import Map
-from .maps.struct_ops import StructOpsMap
 from .program import Program
 
+if TYPE_CHECKING:
+    from .lean.hints import TypedDict
 
-class OpenOptions(TypedDict, total=False):
-    """The keyword arguments of :meth:`Skeleton.open`, so that ``open_and_load``
-    takes exactly those (a misspelled one is a type error)."""
+    class OpenOptions(TypedDict, total=False):
+        """The keyword arguments of :meth:`Skeleton.open`, so that ``open_and_load``
+        takes exactly those (a misspelled one is a type error)."""
 
-    object_path: str | os.PathLike[str] | None
-    object_name: str | None
-    pin_root: str
-    btf_custom_path: str | None
-    kconfig: Mapping[str, KconfigValue] | None
+        object_path: str | os.PathLike[str] | None
+        object_name: str | None
+        pin_root: str
+        btf_custom_path: str | None
+        kconfig: Mapping[str, KconfigValue] | None
 
 
 class MapNamespace:
@@ -160,6 +160,8 @@ class Skeleton(SectionViews, Closing):
         self.links = links_type([*self._programs_, *self._struct_ops_])
         tables = {}
         for attr, (map_name, cls) in self._struct_ops_.items():
+            from .maps.struct_ops import StructOpsMap
+
             m = obj.maps[map_name]
             assert isinstance(m, StructOpsMap)
             tables[attr] = cls.from_buffer(m.data)
@@ -204,15 +206,15 @@ class Skeleton(SectionViews, Closing):
         return data
 
     @classmethod
-    def _default_object_path(cls) -> Path:
+    def _default_object_path(cls) -> str:
         if cls._object_path_ is None:
             raise BPFError(
                 f"{cls.__name__} was generated with --no-embed and no --object-path:"
                 " pass open(object_path=...)"
             )
         module_file = getattr(sys.modules.get(cls.__module__), "__file__", None)
-        base = Path(module_file).parent if module_file else Path()
-        return base / cls._object_path_
+        base = os.path.dirname(module_file) if module_file else ""
+        return os.path.join(base, cls._object_path_)
 
     @classmethod
     def open(

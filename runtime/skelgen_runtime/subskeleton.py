@@ -15,11 +15,11 @@ from __future__ import annotations
 import ctypes
 import functools
 from collections.abc import Mapping
-from typing import Any, ClassVar
 
 from .bpf_object import BPFObject
 from .cdata.types import Struct
 from .errors import BPFError
+from .lean.hints import Any, ClassVar
 from .skeleton import MapNamespace, ProgramNamespace, SectionViews, Skeleton
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterable
-from typing import TypeVar
 
 from ..errors import ObjectError
+from ..lean.hints import TypeVar
 from . import types as t
 
 BTF_MAGIC = 0xEB9F

@@ -19,12 +19,12 @@ The arithmetic of libbpf's ``relo_core.c``, in Python and without syscalls:
 
 from __future__ import annotations
 
-import enum
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from ..errors import LoadError, ObjectError
+from ..lean.enums import IntEnum
+from ..lean.records import dataclass, field
 from . import types as t
 from .btf import AbstractBtf
 from .ext import CoreRelo
@@ -38,7 +38,7 @@ _U64 = (1 << 64) - 1
 _INSN = struct.Struct("<BBhi")
 
 
-class CoreKind(enum.IntEnum):
+class CoreKind(IntEnum):
     """``enum bpf_core_relo_kind``."""
 
     FIELD_BYTE_OFFSET = 0

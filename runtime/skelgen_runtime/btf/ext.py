@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TypeVar
 
 from ..errors import ObjectError
+from ..lean.hints import TypeVar
+from ..lean.records import dataclass, replace
 from .codec import read_string
 
 _HEADER = struct.Struct("<HBBIIIII")

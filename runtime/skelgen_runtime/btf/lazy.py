@@ -16,9 +16,9 @@ from __future__ import annotations
 import bisect
 import struct
 from array import array
-from dataclasses import dataclass
 
 from ..errors import ObjectError
+from ..lean.records import dataclass
 from . import codec, types as t
 from .btf import AbstractBtf
 

@@ -8,13 +8,13 @@ abilities come in as a set of :class:`BtfFeature`.
 from __future__ import annotations
 
 import copy
-import enum
 
+from ..lean.enums import Enum
 from . import types as t
 from .btf import Btf
 
 
-class BtfFeature(enum.Enum):
+class BtfFeature(Enum):
     """BTF abilities that appeared over kernel versions."""
 
     FUNC = "BTF_KIND_FUNC and FUNC_PROTO"  # 5.0

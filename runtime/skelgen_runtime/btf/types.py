@@ -6,11 +6,11 @@ loader can fix up DATASECs and sanitise kinds before it encodes the BTF again.
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
+from ..lean.enums import IntEnum, IntFlag
+from ..lean.records import dataclass
 
 
-class Kind(enum.IntEnum):
+class Kind(IntEnum):
     VOID = 0
     INT = 1
     PTR = 2
@@ -33,19 +33,19 @@ class Kind(enum.IntEnum):
     ENUM64 = 19
 
 
-class IntEncoding(enum.IntFlag):
+class IntEncoding(IntFlag):
     SIGNED = 1
     CHAR = 2
     BOOL = 4
 
 
-class VarLinkage(enum.IntEnum):
+class VarLinkage(IntEnum):
     STATIC = 0
     GLOBAL_ALLOCATED = 1
     GLOBAL_EXTERN = 2
 
 
-class FuncLinkage(enum.IntEnum):
+class FuncLinkage(IntEnum):
     STATIC = 0
     GLOBAL = 1
     EXTERN = 2

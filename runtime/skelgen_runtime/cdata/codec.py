@@ -14,14 +14,13 @@ import builtins
 import contextlib
 import ctypes
 import gc
-import ipaddress
 import struct
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
 
 from ..btf import types as bt
 from ..btf.btf import AbstractBtf
 from ..errors import MapError
+from ..lean.hints import Any, TypeVar
 from .types import BitField, is_char_array
 
 T = TypeVar("T")
@@ -317,6 +316,8 @@ class LpmKeyCodec(Codec):
         super().__init__(base.ctype, base.size, base.what)
 
     def to_bytes(self, value: object) -> bytes:
+        import ipaddress  # LPM tries only
+
         if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
             value = (value.prefixlen, value.network_address.packed)
         if isinstance(value, tuple) and len(value) == 2:

@@ -13,11 +13,10 @@ any attribute and a misspelled field would go unnoticed.
 from __future__ import annotations
 
 import ctypes
-import difflib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from ..errors import BPFError
+from ..lean.hints import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -147,6 +146,8 @@ else:
         ]
 
     def _not_a_field(obj: Any, name: str) -> AttributeError:
+        import difflib  # for the error message only
+
         cls = type(obj)
         close = difflib.get_close_matches(name, _field_names(cls), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""

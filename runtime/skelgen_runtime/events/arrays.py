@@ -11,9 +11,9 @@ dtype is the record type's (a ctypes structure or number: the generated class).
 from __future__ import annotations
 
 import ctypes
-from typing import TYPE_CHECKING, Any
 
 from ..errors import MapError
+from ..lean.hints import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy

@@ -13,10 +13,10 @@ from __future__ import annotations
 import ctypes
 import struct
 from itertools import repeat
-from typing import Any, Generic, TypeVar
 
 from ..cdata.codec import collector_paused, is_scalar
 from ..cdata.types import is_char_array
+from ..lean.hints import Any, Generic, TypeVar
 
 E = TypeVar("E")
 

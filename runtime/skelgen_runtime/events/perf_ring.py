@@ -8,10 +8,10 @@ BPF program output; ``PERF_RECORD_LOST`` records count samples the kernel droppe
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
 
 from ..errors import MapError
+from ..lean.hints import Any, Generic, TypeVar
+from ..lean.records import dataclass
 from ..uapi.perf import PERF_RECORD_LOST, PERF_RECORD_SAMPLE
 from .decoder import EventDecoder
 

@@ -19,10 +19,10 @@ import contextlib
 import select
 import threading
 from collections.abc import Callable
-from typing import Any, NamedTuple
 
 from ..closing import Closing
 from ..errors import BPFError, MapError
+from ..lean.hints import Any, NamedTuple
 from .stream import EventStream
 from .wakeup import Wakeup
 

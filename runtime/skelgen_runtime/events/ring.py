@@ -9,9 +9,8 @@ aligned.  Positions only grow; ``position & mask`` is the offset in the data are
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Generic, TypeVar
-
+from ..lean.hints import Generic, TypeVar
+from ..lean.records import dataclass
 from .decoder import EventDecoder
 
 E = TypeVar("E")

@@ -20,9 +20,9 @@ import itertools
 import select
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import MapError
+from ..lean.hints import TYPE_CHECKING, Any, Generic, TypeVar
 from .wakeup import Wakeup
 
 if TYPE_CHECKING:

@@ -14,44 +14,35 @@ from ..btf import codec, types as t
 from ..btf.sanitize import BtfFeature
 from ..sys import attr as a, commands as cmd
 
-_INT = t.Int("int", 4, t.IntEncoding.SIGNED, 0, 32)
-_INT_ANON = t.Int("", 4, t.IntEncoding.SIGNED, 0, 32)
 
-# libbpf's probe BTF per feature (types after void; ids count from 1).
-PROBE_TYPES: dict[BtfFeature, list[t.BtfType]] = {
-    BtfFeature.FUNC: [
-        _INT,
-        t.FuncProto("", 0, [t.Param("a", 1)]),
-        t.Func("x", 2, t.FuncLinkage.STATIC),
-    ],
-    BtfFeature.GLOBAL_FUNC: [
-        _INT,
-        t.FuncProto("", 0, [t.Param("a", 1)]),
-        t.Func("x", 2, t.FuncLinkage.GLOBAL),
-    ],
-    BtfFeature.DATASEC: [
-        _INT_ANON,
-        t.Var("x", 1, t.VarLinkage.STATIC),
-        t.Datasec(".data", 4, [t.VarSecinfo(2, 0, 4)]),
-    ],
-    BtfFeature.QMARK_DATASEC: [
-        _INT_ANON,
-        t.Var("x", 1, t.VarLinkage.STATIC),
-        t.Datasec("?.data", 4, [t.VarSecinfo(2, 0, 4)]),
-    ],
-    BtfFeature.FLOAT: [t.Float("float", 4)],
-    BtfFeature.DECL_TAG: [
-        _INT_ANON,
-        t.Var("x", 1, t.VarLinkage.STATIC),
-        t.DeclTag("tag", 2, -1),
-    ],
-    BtfFeature.TYPE_TAG: [_INT_ANON, t.TypeTag("tag", 1), t.Ptr("", 2)],
-    BtfFeature.ENUM64: [t.Enum("enum64", 8, [], is64=True)],
-}
+def _int(name: str = "int") -> t.Int:
+    return t.Int(name, 4, t.IntEncoding.SIGNED, 0, 32)
+
+
+def probe_types(feature: BtfFeature) -> list[t.BtfType]:
+    """libbpf's probe BTF for ``feature`` (types after void; ids count from 1); made
+    when probed, so that importing this module builds no BTF."""
+    anon, var = _int(""), t.Var("x", 1, t.VarLinkage.STATIC)
+    proto = t.FuncProto("", 0, [t.Param("a", 1)])
+    table: dict[BtfFeature, list[t.BtfType]] = {
+        BtfFeature.FUNC: [_int(), proto, t.Func("x", 2, t.FuncLinkage.STATIC)],
+        BtfFeature.GLOBAL_FUNC: [_int(), proto, t.Func("x", 2, t.FuncLinkage.GLOBAL)],
+        BtfFeature.DATASEC: [anon, var, t.Datasec(".data", 4, [t.VarSecinfo(2, 0, 4)])],
+        BtfFeature.QMARK_DATASEC: [
+            anon,
+            var,
+            t.Datasec("?.data", 4, [t.VarSecinfo(2, 0, 4)]),
+        ],
+        BtfFeature.FLOAT: [t.Float("float", 4)],
+        BtfFeature.DECL_TAG: [anon, var, t.DeclTag("tag", 2, -1)],
+        BtfFeature.TYPE_TAG: [anon, t.TypeTag("tag", 1), t.Ptr("", 2)],
+        BtfFeature.ENUM64: [t.Enum("enum64", 8, [], is64=True)],
+    }
+    return table[feature]
 
 
 def probe_blob(feature: BtfFeature) -> bytes:
-    return codec.encode(PROBE_TYPES[feature], codec.StringTable())
+    return codec.encode(probe_types(feature), codec.StringTable())
 
 
 @functools.cache
@@ -71,7 +62,7 @@ def missing_btf_features() -> frozenset[BtfFeature]:
 def has_btf() -> bool:
     """The kernel loads BTF at all (libbpf's ``probe_kern_btf``: one INT)."""
     try:
-        os.close(cmd.btf_load(codec.encode([_INT], codec.StringTable())))
+        os.close(cmd.btf_load(codec.encode([_int()], codec.StringTable())))
     except OSError:
         return False
     return True
@@ -82,7 +73,7 @@ def has_named_kernel_btf() -> bool:
     """BTF objects report their names, so vmlinux and each module's BTF can be found
     by name (libbpf's ``probe_module_btf``; module BTF came in the same release)."""
     try:
-        fd = cmd.btf_load(codec.encode([_INT], codec.StringTable()))
+        fd = cmd.btf_load(codec.encode([_int()], codec.StringTable()))
     except OSError:
         return False
     name = ctypes.create_string_buffer(16)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from ..lean.records import dataclass
 from ..uapi.bpf import AttachType, MapType, ProgType
 
 

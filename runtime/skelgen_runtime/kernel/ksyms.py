@@ -18,12 +18,12 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from ..btf import types as bt
 from ..btf.btf import AbstractBtf
 from ..btf.lazy import LazyBtf
 from ..errors import LoadError
+from ..lean.records import dataclass, field
 from ..obj.spec import ExternKind, ExternSpec
 
 KALLSYMS = "/proc/kallsyms"

@@ -15,20 +15,17 @@ use is never removed: the kernel answers EBUSY.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import ctypes
 import errno
-import fnmatch
 import functools
 import itertools
 import os
-import re
 import threading
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from ..lean.records import dataclass
 from ..sys import perf
 from ..sys.syscall import perf_event_open
 from ..uapi.perf import PERF_FLAG_FD_CLOEXEC, PERF_TYPE_TRACEPOINT
@@ -93,9 +90,8 @@ def legacy_event_name(target: str, offset: int, pid: int, serial: int) -> str:
 LEGACY_PREFIX = "skelgen_"
 # A line of kprobe_events / uprobe_events: "p:uprobes/skelgen_123_0_x_0x10 /bin/x:0x10"
 # ("r16:" for a kretprobe with maxactive).
-_LEGACY_LINE = re.compile(
-    rf"^[pr]\d*:(?P<group>[^/\s]+)/(?P<name>{LEGACY_PREFIX}(?P<pid>\d+)_\S*)", re.M
-)
+# (compiled when first used: re is imported by legacy probes only)
+_LEGACY_LINE = rf"^[pr]\d*:(?P<group>[^/\s]+)/(?P<name>{LEGACY_PREFIX}(?P<pid>\d+)_\S*)"
 
 
 class LegacyProbe:
@@ -120,6 +116,8 @@ class LegacyProbe:
         remove_stale_events(self.events_file)
         with self._lock:
             if not LegacyProbe._exit_hooked:
+                import atexit
+
                 atexit.register(LegacyProbe.remove_all)
                 LegacyProbe._exit_hooked = True
             self._live[id(self)] = self
@@ -171,8 +169,10 @@ def remove_stale_events(events_file: str) -> int:
             listing = f.read()
     except OSError:
         return 0
+    import re
+
     removed = 0
-    for match in _LEGACY_LINE.finditer(listing):
+    for match in re.finditer(_LEGACY_LINE, listing, re.MULTILINE):
         if _running(int(match["pid"])):
             continue
         with contextlib.suppress(OSError):  # in use, or removed by another sweep
@@ -339,6 +339,8 @@ def kernel_functions(pattern: str) -> list[str]:
     except OSError:
         with open("/proc/kallsyms") as f:
             names = kernel_function_names(f.read(), kallsyms=True)
+    import fnmatch
+
     return sorted({name for name in names if fnmatch.fnmatchcase(name, pattern)})
 
 

@@ -8,11 +8,11 @@ import errno
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Protocol
 
 from ..errors import AttachError, describe_errno, for_errno, privilege_hint
 from ..features.requirements import missing_link
 from ..kernel.probes import ProbeUnsupportedError
+from ..lean.hints import Protocol
 from ..obj.spec import ProgramSpec
 from ..sys import commands as cmd
 from ..uapi.bpf import AttachType, ProgType

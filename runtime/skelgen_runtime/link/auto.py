@@ -1,13 +1,14 @@
 """Auto-attach: what a section name says about where its program attaches, as
-libbpf's skeleton attach reads it."""
+libbpf's skeleton attach reads it.  Each kind's attach module is imported when a
+program of that kind is first attached."""
 
 from __future__ import annotations
 
 import errno
 from collections.abc import Callable
 
+from ..lean.hints import TYPE_CHECKING
 from ..obj.sections import AttachKind
-from . import binaries
 from .attaching import (
     AttachableProgram,
     attach_error,
@@ -15,13 +16,10 @@ from .attaching import (
     is_return_probe,
     section_kind,
 )
-from .iter import attach_iter
-from .kprobe import attach_kprobe, attach_kprobe_multi, attach_ksyscall
-from .link import Link
-from .perf_event import attach_tracepoint
-from .tracing import attach_raw_tracepoint, attach_trace
-from .uprobe import attach_uprobe, attach_uprobe_multi
-from .usdt_manager import UsdtProgram
+
+if TYPE_CHECKING:
+    from .link import Link
+    from .usdt_manager import UsdtProgram
 
 
 def _auto_tracepoint(program: AttachableProgram, target: str) -> Link:
@@ -34,11 +32,28 @@ def _auto_tracepoint(program: AttachableProgram, target: str) -> Link:
             f"section {program.section!r} must be tp/<category>/<name>",
             errno.EINVAL,
         )
+    from .perf_event import attach_tracepoint
+
     return attach_tracepoint(program, category, name)
 
 
+def _auto_raw_tracepoint(program: AttachableProgram, target: str) -> Link:
+    from .tracing import attach_raw_tracepoint
+
+    return attach_raw_tracepoint(program, target)
+
+
+def _auto_trace(program: AttachableProgram, _target: str) -> Link:
+    from .tracing import attach_trace
+
+    return attach_trace(program)
+
+
 def _auto_kprobe(program: AttachableProgram, target: str) -> Link:
-    ref = binaries.parse_function(target)
+    from .binaries import parse_function
+    from .kprobe import attach_kprobe
+
+    ref = parse_function(target)
     if is_return_probe(program) and ref.offset:
         raise attach_error(
             program, "kretprobe", target, "a kretprobe takes no offset", errno.EINVAL
@@ -46,9 +61,24 @@ def _auto_kprobe(program: AttachableProgram, target: str) -> Link:
     return attach_kprobe(program, ref.name, ref.offset, is_return_probe(program))
 
 
+def _auto_ksyscall(program: AttachableProgram, target: str) -> Link:
+    from .kprobe import attach_ksyscall
+
+    return attach_ksyscall(program, target, is_return_probe(program))
+
+
+def _auto_kprobe_multi(program: AttachableProgram, target: str) -> Link:
+    from .kprobe import attach_kprobe_multi
+
+    return attach_kprobe_multi(program, target)
+
+
 def _auto_uprobe(program: AttachableProgram, target: str) -> Link:
+    from .binaries import parse_target
+    from .uprobe import attach_uprobe
+
     with attaching(program, section_kind(program), target):
-        parsed = binaries.parse_target(target)
+        parsed = parse_target(target)
     if is_return_probe(program) and parsed.function.offset:
         raise attach_error(
             program, "uretprobe", target, "a uretprobe takes no offset", errno.EINVAL
@@ -58,9 +88,12 @@ def _auto_uprobe(program: AttachableProgram, target: str) -> Link:
 
 
 def _auto_uprobe_multi(program: AttachableProgram, target: str) -> Link:
+    from .binaries import parse_target
+    from .uprobe import attach_uprobe_multi
+
     kind = section_kind(program)
     with attaching(program, kind, target):
-        parsed = binaries.parse_target(target)
+        parsed = parse_target(target)
     if parsed.function.offset:
         raise attach_error(
             program,
@@ -72,6 +105,12 @@ def _auto_uprobe_multi(program: AttachableProgram, target: str) -> Link:
     return attach_uprobe_multi(program, parsed.binary, parsed.function.name)
 
 
+def _auto_iter(program: AttachableProgram, _target: str) -> Link:
+    from .iter import attach_iter
+
+    return attach_iter(program)
+
+
 def _auto_usdt(program: UsdtProgram, target: str) -> Link:
     from .usdt import attach_usdt, parse_usdt_target  # loaded when first used
 
@@ -81,18 +120,14 @@ def _auto_usdt(program: UsdtProgram, target: str) -> Link:
 
 _AUTO: dict[AttachKind, Callable[[UsdtProgram, str], Link]] = {
     AttachKind.TRACEPOINT: _auto_tracepoint,
-    AttachKind.RAW_TRACEPOINT: attach_raw_tracepoint,
-    AttachKind.TRACING: lambda program, _target: attach_trace(program),
-    AttachKind.LSM: lambda program, _target: attach_trace(program),
+    AttachKind.RAW_TRACEPOINT: _auto_raw_tracepoint,
+    AttachKind.TRACING: _auto_trace,
+    AttachKind.LSM: _auto_trace,
     AttachKind.KPROBE: _auto_kprobe,
-    AttachKind.KSYSCALL: lambda program, target: attach_ksyscall(
-        program, target, is_return_probe(program)
-    ),
+    AttachKind.KSYSCALL: _auto_ksyscall,
     AttachKind.UPROBE: _auto_uprobe,
-    AttachKind.ITER: lambda program, _target: attach_iter(program),
-    AttachKind.KPROBE_MULTI: lambda program, target: attach_kprobe_multi(
-        program, target
-    ),
+    AttachKind.ITER: _auto_iter,
+    AttachKind.KPROBE_MULTI: _auto_kprobe_multi,
     AttachKind.UPROBE_MULTI: _auto_uprobe_multi,
     AttachKind.USDT: _auto_usdt,
 }

@@ -13,10 +13,10 @@ import functools
 import os
 import re
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ..errors import AttachError
+from ..lean.hints import TYPE_CHECKING
+from ..lean.records import dataclass
 
 if TYPE_CHECKING:
     from elftools.elf.elffile import ELFFile

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from typing import Protocol
 
 from ..closing import Closing
 from ..errors import AttachError, describe_errno
 from ..kernel.probes import LegacyProbe
+from ..lean.hints import Protocol
 from ..sys import attr as a, commands as cmd
 from ..uapi.bpf import LinkType
 

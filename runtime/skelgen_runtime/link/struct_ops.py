@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-from typing import Any
 
 from ..errors import AttachError, describe_errno, for_errno, privilege_hint
+from ..lean.hints import Any
 from ..maps.struct_ops import StructOpsMap
 from ..sys import commands as cmd
 from ..uapi.bpf import AttachType

@@ -8,10 +8,10 @@ import errno
 import functools
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
 
 from ..btf.btf import AbstractBtf
 from ..errors import AttachError
+from ..lean.hints import TYPE_CHECKING, Any, Protocol
 from ..maps.map import Map
 from ..usdt import IP_TO_SPEC_ID_MAP, SPECS_MAP
 from .attaching import AttachableProgram

@@ -16,10 +16,7 @@ import errno
 import functools
 import os
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
 
-from ..btf.lazy import LazyBtf
-from ..btf.sanitize import BtfFeature, sanitize
 from ..errors import (
     LoadError,
     MapError,
@@ -33,20 +30,10 @@ from ..features import (
     programs as program_features,
 )
 from ..features.memlock import ensure_memlock
-from ..features.requirements import (
-    BTF,
-    NAMED_KERNEL_BTF,
-    STRUCT_OPS_LINK,
-    missing_map_type,
-    missing_prog_type,
-)
-from ..kernel import btf as kernel_btf
+from ..features.requirements import BTF, STRUCT_OPS_LINK
 from ..kernel.cpus import possible_cpus
-from ..kernel.kconfig import kernel_version, resolve_kconfig
-from ..kernel.ksyms import Ksyms, read_kallsyms, resolve_ksyms
-from ..maps.info import open_pinned_map, read_map_info
+from ..lean.hints import TYPE_CHECKING, Any
 from ..maps.map import Map
-from ..maps.struct_ops import StructOpsMap
 from ..obj.linker import (
     LinkedProgram,
     get_imm,
@@ -60,7 +47,7 @@ from ..obj.sections import SecFlag
 from ..obj.spec import ExternKind, MapSpec, ObjectSpec, Relocation, RelocKind
 from ..program import Program
 from ..sys import attr as a, commands as cmd
-from ..sys.syscall import BPF_FS_MAGIC, PAGE_SIZE, filesystem_type
+from ..sys.syscall import BPF_FS_MAGIC, PAGE_SIZE
 from ..uapi.bpf import (
     PSEUDO_BTF_ID,
     PSEUDO_KFUNC_CALL,
@@ -73,12 +60,13 @@ from ..uapi.bpf import (
     ProgType,
 )
 from .memory import SectionMemory
-from .struct_ops import KernelStructOps, MemberProgram, resolve_struct_ops
-from .target_program import program_function_btf_id
 
 if TYPE_CHECKING:
     from ..btf.btf import AbstractBtf
     from ..btf.core import Relocator
+    from ..btf.lazy import LazyBtf
+    from ..kernel.ksyms import Ksyms
+    from .struct_ops import KernelStructOps, MemberProgram
 
 LOG_SIZE_FIRST = 1 << 20
 LOG_SIZE_MAX = 1 << 30
@@ -119,7 +107,7 @@ class Loader:
         self.kconfig = dict(kconfig or {})  # CONFIG_* values that override the kernel's
         # CO-RE's target instead of the kernel's; attach targets are always the kernel's
         self.custom_btf_path = custom_btf_path
-        self.ksyms = Ksyms()
+        self.ksyms: Ksyms | None = None  # resolved when the object has externs
         # the instructions each program went to the kernel with (for inspection)
         self.program_insns: dict[str, bytes] = {}
         self._relocator: Relocator | None = None
@@ -163,9 +151,10 @@ class Loader:
             raise
         finally:
             # loaded programs hold their own references to module BTFs
-            for fd in self.ksyms.module_fds.values():
-                os.close(fd)
-            self.ksyms.module_fds.clear()
+            if self.ksyms is not None:
+                for fd in self.ksyms.module_fds.values():
+                    os.close(fd)
+                self.ksyms.module_fds.clear()
 
     def unload(self) -> None:
         """Close every fd made so far (safe to call more than once)."""
@@ -182,6 +171,8 @@ class Loader:
     # -- BTF --------------------------------------------------------------------------
 
     def _load_btf(self) -> int | None:
+        from ..btf.sanitize import sanitize
+
         if not btf_features.has_btf():
             # As libbpf: BTF is optional unless struct_ops need it.
             if any(m.spec.type == MapType.STRUCT_OPS for m in self.maps.values()):
@@ -273,6 +264,9 @@ class Loader:
         ]
         if not wanted:
             return
+        from ..kernel import btf as kernel_btf
+        from .struct_ops import resolve_struct_ops
+
         vmlinux = kernel_btf.load_btf_file()
         candidates: list[tuple[str, Callable[[], AbstractBtf]]] = [
             ("vmlinux", lambda: vmlinux)
@@ -324,6 +318,8 @@ class Loader:
     def _struct_ops_values(self) -> None:
         """Each struct_ops map's value with its programs' fds, ready to register."""
         for name, kernel in self._struct_ops.items():
+            from ..maps.struct_ops import StructOpsMap
+
             fds = {}
             for program in kernel.fd_offsets:
                 if not self.programs[program].loaded:
@@ -340,6 +336,8 @@ class Loader:
     def _reuse_pinned(self, m: Map[Any, Any], kwargs: dict[str, int]) -> bool:
         """Take over the map pinned at ``m.pin_path`` if there is one (libbpf's
         ``LIBBPF_PIN_BY_NAME``); a pinned map that differs is an error."""
+        from ..maps.info import open_pinned_map, read_map_info
+
         path = m.pin_path
         assert path is not None
         try:
@@ -443,6 +441,8 @@ class Loader:
     def _make_pin_directory(self, m: Map[Any, Any], directory: str) -> None:
         """Create ``directory`` (and its parents) for a pin, inside bpffs only;
         what is created here goes again if the load fails."""
+        from ..sys.syscall import filesystem_type
+
         missing: list[str] = []
         existing = os.path.abspath(directory)
         while not os.path.isdir(existing):
@@ -533,6 +533,8 @@ class Loader:
     # -- programs ---------------------------------------------------------------------
 
     def _load_program(self, program: Program) -> None:
+        from ..btf.sanitize import BtfFeature
+
         spec = program.spec
         if spec.kind is None:
             raise LoadError(
@@ -557,7 +559,9 @@ class Loader:
         attr.insn_cnt = linked.insn_count
         attr.license = ctypes.addressof(license_buf)
         keep_alive: list[object] = [insns, license_buf]
-        if self.ksyms.fd_array:  # module BTFs of kfuncs, indexed by call offsets
+        if (
+            self.ksyms and self.ksyms.fd_array
+        ):  # module BTFs of kfuncs, indexed by call offsets
             fd_array = (ctypes.c_int32 * len(self.ksyms.fd_array))(*self.ksyms.fd_array)
             attr.fd_array = ctypes.addressof(fd_array)
             keep_alive.append(fd_array)
@@ -576,6 +580,8 @@ class Loader:
         try:
             self._load_with_log(program, attr)
         except LoadError as exc:
+            from ..features.requirements import missing_prog_type
+
             missing = missing_prog_type(spec.kind.prog_type, exc.errno or 0)
             if missing is None:
                 raise
@@ -632,6 +638,9 @@ class Loader:
     def _set_attach_btf(self, program: Program, attr: a.ProgLoadAttr) -> int | None:
         """Set the BTF id of the attach target; returns the fd of the module BTF that
         holds it (close it after the load), None for vmlinux."""
+        from ..kernel import btf as kernel_btf
+        from .target_program import program_function_btf_id
+
         spec = program.spec
         assert spec.kind is not None
         target = program.attach_target
@@ -754,6 +763,12 @@ class Loader:
 
     def _resolve_externs(self) -> None:
         """Values of the __kconfig and __ksym externs, before anything uses them."""
+        if not self.spec.externs:
+            return
+        from ..kernel import btf as kernel_btf
+        from ..kernel.kconfig import resolve_kconfig
+        from ..kernel.ksyms import read_kallsyms, resolve_ksyms
+
         externs = self.spec.externs.values()
         kconfig = self.spec.datasecs.get(ExternKind.KCONFIG.value)
         if kconfig is not None:
@@ -780,6 +795,8 @@ class Loader:
         )
 
     def _module_btfs(self) -> list[tuple[str, LazyBtf]]:
+        from ..kernel import btf as kernel_btf
+
         if self._modules is None:
             vmlinux = kernel_btf.load_btf_file()
             self._modules = [
@@ -793,6 +810,7 @@ class Loader:
             return
         if self._relocator is None:
             from ..btf.core import Relocator  # CO-RE objects only: loaded when needed
+            from ..kernel import btf as kernel_btf
 
             # libbpf: a user-supplied BTF replaces vmlinux and modules alike
             path = self.custom_btf_path or kernel_btf.VMLINUX_BTF
@@ -827,6 +845,7 @@ class Loader:
             set_imm(insns, at, self.maps[ExternKind.KCONFIG.value].fd)
             set_imm(insns, at + 1, ext.offset)
             return
+        assert self.ksyms is not None  # resolved: the object has externs
         value = self.ksyms.values[ext.name]
         if reloc.kind == RelocKind.EXTERN_CALL:  # kfunc; 0 if weak and missing
             set_src_reg(insns, at, PSEUDO_KFUNC_CALL)
@@ -844,6 +863,8 @@ class Loader:
 def kernel_btf_fd(name: str) -> int:
     """An fd of the kernel's BTF object ``name`` (``vmlinux`` or a module), found by
     walking the BTF ids as libbpf's load_module_btfs() does."""
+    from ..features.requirements import NAMED_KERNEL_BTF
+
     if not btf_features.has_named_kernel_btf():
         raise LoadError(
             f"find the kernel BTF of {name}: {NAMED_KERNEL_BTF.message()}",
@@ -882,6 +903,8 @@ def _has_syscall_wrapper() -> int:
 
 
 def _kernel_version() -> int:
+    from ..kernel.kconfig import kernel_version
+
     version = kernel_version()
     if not version:
         raise LoadError("extern LINUX_KERNEL_VERSION: cannot tell the kernel's version")
@@ -889,6 +912,8 @@ def _kernel_version() -> int:
 
 
 def _map_load_error(what: str, exc: OSError, map_type: int | None = None) -> LoadError:
+    from ..features.requirements import missing_map_type
+
     code = exc.errno or 0
     missing = None if map_type is None else missing_map_type(map_type, code)
     if missing is not None:

@@ -12,11 +12,11 @@ table's BTF id as attach_btf_id and the member's index as expected_attach_type.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from ..btf import types as bt
 from ..btf.btf import AbstractBtf
 from ..errors import LoadError
+from ..lean.records import dataclass, field
 from ..obj.spec import StructOpsSpec
 
 VALUE_PREFIX = "bpf_struct_ops_"

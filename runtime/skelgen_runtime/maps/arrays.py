@@ -4,10 +4,9 @@ numpy (``pip install skelgen-runtime[numpy]``), imported when first used."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from ..cdata.codec import Codec, PerCpuCodec
 from ..events.arrays import dtype_of, numpy_module
+from ..lean.hints import TYPE_CHECKING, Any
 from ..uapi.bpf import Cmd
 from .batch import BatchableMap, read_all_raw
 

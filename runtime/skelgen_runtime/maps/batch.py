@@ -12,10 +12,10 @@ from __future__ import annotations
 import ctypes
 import errno
 from collections.abc import Iterator
-from typing import Any, Protocol
 
 from ..cdata.codec import Codec
 from ..errors import ENOTSUPP, MapError
+from ..lean.hints import Any, Protocol
 from ..obj.spec import MapSpec
 from ..sys import attr as a, commands as cmd
 from ..uapi.bpf import Cmd

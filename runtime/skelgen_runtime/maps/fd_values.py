@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
-
+from ..lean.hints import Any, Protocol, TypeVar
 from .map import Map
 
 K = TypeVar("K")

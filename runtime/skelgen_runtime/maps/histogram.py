@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, Protocol, TextIO, TypedDict
+
+from ..lean.hints import Any, Literal, Protocol, TextIO, TypedDict
 
 SlotConvention = Literal["bcc", "libbpf-tools"]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import ctypes
 import os
-from dataclasses import dataclass
-from typing import Any
 
 from ..btf import Btf
 from ..cdata.codec import btf_scalar_ctype
 from ..errors import BPFError, MapError
+from ..lean.hints import Any
+from ..lean.records import dataclass
 from ..sys import attr as a, commands as cmd
 from ..uapi.bpf import Cmd, MapType
 

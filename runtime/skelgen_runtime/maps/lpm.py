@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from ..cdata.codec import Codec, LpmKeyCodec
+from ..lean.hints import TypeVar
 from .map import Map
 
 K = TypeVar("K")

@@ -22,17 +22,6 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    ClassVar,
-    Generic,
-    NoReturn,
-    Self,
-    TypeVar,
-    Unpack,
-    overload,
-)
 
 from ..btf.btf import AbstractBtf
 from ..cdata.codec import Codec, FdCodec, PerCpuCodec, btf_scalar_ctype
@@ -47,9 +36,20 @@ from ..errors import (
 from ..features.memlock import ensure_memlock
 from ..features.requirements import HASH_LOOKUP_AND_DELETE, missing_map_type
 from ..kernel.cpus import possible_cpus
+from ..lean.hints import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    NoReturn,
+    Self,
+    TypeVar,
+    Unpack,
+    overload,
+)
 from ..obj.map_types import (
     FD_VALUE_TYPES,
     INDEX_KEY_TYPES,
+    MAP_CLASS_MODULES,
     MAP_IN_MAP_TYPES,
     PERCPU_TYPES,
     map_class_name,
@@ -57,11 +57,12 @@ from ..obj.map_types import (
 from ..obj.spec import MapSpec
 from ..sys import commands as cmd
 from ..uapi.bpf import Cmd, MapType, UpdateFlag
-from . import batch as map_batch, histogram
 from .info import MapInfo, btf_scalar_types, open_pinned_map, read_map_info
 
 if TYPE_CHECKING:
     import numpy
+
+    from . import histogram
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -194,17 +195,14 @@ class Map(Closing, Generic[K, V]):
 
     # The map classes by name, registered by this package's __init__ (which imports
     # them all); obj.map_types names the class of each map type.
-    _classes: ClassVar[dict[str, type[Map[Any, Any]]]] = {}
-
-    @staticmethod
-    def register(*classes: type[Map[Any, Any]]) -> None:
-        for cls in classes:
-            Map._classes[cls.__name__] = cls
-
     @staticmethod
     def class_for_type(map_type: MapType) -> type[Map[Any, Any]]:
-        """The class that represents maps of ``map_type``."""
-        return Map._classes.get(map_class_name(map_type), Map)
+        """The class that represents maps of ``map_type`` (its module imported now,
+        by name: the map modules import this one)."""
+        name = map_class_name(map_type)
+        module = f"{__package__}.{MAP_CLASS_MODULES[name]}"
+        cls: type[Map[Any, Any]] = getattr(__import__(module, None, None, [name]), name)
+        return cls
 
     @staticmethod
     def for_spec(spec: MapSpec, btf: AbstractBtf | None = None) -> Map[Any, Any]:
@@ -757,16 +755,22 @@ class Map(Closing, Generic[K, V]):
     ) -> None:
         """Set many entries with one ``UPDATE_BATCH`` call where the kernel can."""
         pairs = list(entries.items() if isinstance(entries, Mapping) else entries)
-        map_batch.write_all(self, pairs, flags)
+        from .batch import write_all
+
+        write_all(self, pairs, flags)
 
     def delete_batch(self, keys: Iterable[K]) -> int:
         """Delete these keys (``DELETE_BATCH`` where the kernel can); returns how
         many were there."""
-        return map_batch.delete_all(self, list(keys))
+        from .batch import delete_all
+
+        return delete_all(self, list(keys))
 
     def _read_all(self, command: Cmd) -> tuple[list[Any], list[Any]]:
         """(keys, values) of every entry: a batch read (or read and delete)."""
-        return map_batch.read_all(self, command)
+        from .batch import read_all
+
+        return read_all(self, command)
 
     # -- bcc's conveniences -------------------------------------------------------------
 
@@ -774,13 +778,17 @@ class Map(Closing, Generic[K, V]):
         self, val_type: str = "value", **options: Unpack[histogram.HistOptions]
     ) -> None:
         """Print this map of log2 slots as bcc does (see :mod:`.histogram`)."""
-        histogram.print_log2_hist(self, val_type, **options)
+        from .histogram import print_log2_hist
+
+        print_log2_hist(self, val_type, **options)
 
     def print_linear_hist(
         self, val_type: str = "value", **options: Unpack[histogram.HistOptions]
     ) -> None:
         """Print this map of values → counts as bcc does (see :mod:`.histogram`)."""
-        histogram.print_linear_hist(self, val_type, **options)
+        from .histogram import print_linear_hist
+
+        print_linear_hist(self, val_type, **options)
 
     def __repr__(self) -> str:
         state = f"fd={self._fd}" if self._fd is not None else "not loaded"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from ..cdata.codec import PerCpuValues
+from ..lean.hints import TypeVar
 from .map import ArrayMap, HashMap
 
 K = TypeVar("K")

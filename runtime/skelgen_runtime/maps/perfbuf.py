@@ -13,7 +13,6 @@ import mmap
 import os
 import select
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
 
 from ..cdata.codec import is_scalar
 from ..errors import MapError
@@ -21,6 +20,7 @@ from ..events.decoder import EventDecoder
 from ..events.perf_ring import PerfRingRead, read_perf_ring
 from ..events.stream import EventStream
 from ..kernel.cpus import online_cpus
+from ..lean.hints import Any, TypeVar
 from ..sys import perf
 from ..sys.syscall import PAGE_SIZE, ioctl
 from ..uapi.perf import MMAP_DATA_HEAD, MMAP_DATA_TAIL, PERF_EVENT_IOC_ENABLE

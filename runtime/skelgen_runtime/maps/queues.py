@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from ..errors import MapError
+from ..lean.hints import TypeVar
 from ..uapi.bpf import Cmd, UpdateFlag
 from .map import KeylessMap
 

@@ -6,11 +6,11 @@ class; the record format is :mod:`..events.ring`.  We own the consumer position 
 from __future__ import annotations
 
 import mmap
-from typing import Any, TypeVar
 
 from ..events.decoder import EventDecoder
 from ..events.ring import read_ring
 from ..events.stream import EventStream
+from ..lean.hints import Any, TypeVar
 from ..sys.syscall import PAGE_SIZE
 from .info import read_map_info
 from .map import KeylessMap

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
 
+from ..lean.hints import TypeVar
 from .map import Map
 
 K = TypeVar("K")

@@ -10,9 +10,8 @@ which registers the table (:mod:`..link.struct_ops`).
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
-
 from ..errors import MapError
+from ..lean.hints import Any, Protocol, TypeVar
 from ..obj.spec import MapSpec, StructOpsSpec
 from .map import Map
 

@@ -16,12 +16,12 @@ import mmap
 import select
 import threading
 import time
-from typing import Any, TypeVar
 
 from ..cdata.codec import Codec
 from ..errors import MapError
 from ..events.ring import BUSY_BIT, DISCARD_BIT, HEADER_SIZE, record_stride
 from ..events.wakeup import Wakeup
+from ..lean.hints import Any, TypeVar
 from ..sys.syscall import PAGE_SIZE
 from .info import read_map_info
 from .map import KeylessMap

@@ -12,9 +12,7 @@ import io
 import os
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from elftools.common.exceptions import ELFError, ELFParseError
 from elftools.elf.elffile import ELFFile
@@ -23,6 +21,8 @@ from elftools.elf.sections import SymbolTableSection
 from ..btf import Btf, BtfExt, parse_btf_ext, types as bt
 from ..btf.ext import shift
 from ..errors import ObjectError
+from ..lean.hints import Any
+from ..lean.records import dataclass
 from ..uapi.bpf import PSEUDO_CALL, MapType
 from .elf_layout import check_layout
 from .externs import collect_externs

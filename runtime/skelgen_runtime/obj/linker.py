@@ -9,10 +9,10 @@ and ``ld_imm64`` immediates are rewritten to the new relative offsets, and the
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
 
 from ..btf.ext import CoreRelo, FuncInfo, LineInfo, RecordT, shift
 from ..errors import ObjectError
+from ..lean.records import dataclass, field
 from ..uapi.bpf import PSEUDO_CALL, PSEUDO_FUNC
 from .spec import (
     INSN_SIZE,

@@ -81,5 +81,30 @@ MAP_CLASS_NAMES: dict[MapType, str] = {
 }
 
 
+# The module of ``skelgen_runtime.maps`` that defines each class, imported when a map of
+# its type is first made (a program with a hash map never imports the ring buffer's).
+MAP_CLASS_MODULES: dict[str, str] = {
+    "Map": "map",
+    "HashMap": "map",
+    "ArrayMap": "map",
+    "KeylessMap": "map",
+    "MapItems": "map",
+    "PerCpuHashMap": "percpu",
+    "PerCpuArrayMap": "percpu",
+    "LpmTrieMap": "lpm",
+    "StackTraceMap": "stack_trace",
+    "ProgArrayMap": "fd_values",
+    "ArrayOfMaps": "fd_values",
+    "HashOfMaps": "fd_values",
+    "QueueMap": "queues",
+    "StackMap": "queues",
+    "BloomFilterMap": "queues",
+    "RingBuf": "ringbuf",
+    "UserRingBuf": "user_ringbuf",
+    "PerfEventArray": "perfbuf",
+    "StructOpsMap": "struct_ops",
+}
+
+
 def map_class_name(map_type: MapType) -> str:
     return MAP_CLASS_NAMES.get(map_type, "Map")

@@ -14,14 +14,18 @@ None and the caller reads the embedded object instead.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import importlib
-import pickle
+import sys
 import zlib
-from typing import Any
 
+from ..lean.enums import EnumType
+from ..lean.hints import Any
+from ..lean.records import fields, is_dataclass
 from .spec import ObjectSpec
+
+try:  # the C unpickler alone: the pickle module imports re, struct and enum
+    from _pickle import loads as _loads
+except ImportError:  # an interpreter without it
+    from pickle import loads as _loads
 
 FORMAT = 1
 # The modules whose classes a spec is made of.
@@ -38,10 +42,11 @@ _signature: bytes | None = None  # computed once per process
 
 
 def _class_signature(cls: type) -> object:
-    if dataclasses.is_dataclass(cls):
-        return tuple(f.name for f in dataclasses.fields(cls))
-    if issubclass(cls, enum.Enum):
-        return tuple((m.name, m.value) for m in cls)
+    if is_dataclass(cls):
+        return tuple(f.name for f in fields(cls))
+    if isinstance(cls, EnumType):
+        members: list[Any] = list(cls)
+        return tuple((m.name, m.value) for m in members)
     code = getattr(vars(cls).get("__init__"), "__code__", None)
     return None if code is None else code.co_varnames[: code.co_argcount]
 
@@ -50,7 +55,8 @@ def _spec_classes() -> dict[type, str]:
     """Every class defined in the spec modules, with its qualified name."""
     classes = {}
     for name in SPEC_MODULES:
-        module = importlib.import_module(name)
+        __import__(name)  # importlib.import_module, without importing importlib
+        module = sys.modules[name]
         for value in vars(module).values():
             if isinstance(value, type) and value.__module__ == name:
                 classes[value] = f"{name}.{value.__qualname__}"
@@ -90,7 +96,7 @@ def _only_spec_classes(root: ObjectSpec) -> bool:
             stack.extend(item.values())
         elif type(item) not in known:
             return False
-        elif not isinstance(item, enum.Enum):
+        elif not isinstance(type(item), EnumType):
             stack.extend(vars(item).values())
     return True
 
@@ -100,6 +106,8 @@ def pack(spec: ObjectSpec) -> bytes | None:
     spec classes and plain data (then the generator embeds the object alone)."""
     if not _only_spec_classes(spec):
         return None
+    import pickle
+
     data = pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL)
     return zlib.compress(signature() + data, 9)
 
@@ -114,5 +122,5 @@ def unpack(data: bytes) -> ObjectSpec | None:
     expected = signature()
     if raw[: len(expected)] != expected:
         return None
-    spec = pickle.loads(raw[len(expected) :])
+    spec = _loads(raw[len(expected) :])
     return spec if isinstance(spec, ObjectSpec) else None

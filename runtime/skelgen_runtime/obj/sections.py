@@ -12,13 +12,12 @@ Sources: ``section_defs[]``, ``sec_def_matches()`` and
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
-
+from ..lean.enums import Enum, Flag, auto
+from ..lean.records import dataclass
 from ..uapi.bpf import AttachType, ProgType
 
 
-class AttachKind(enum.Enum):
+class AttachKind(Enum):
     """The mechanism that attaches a program once it is loaded.
 
     The kinds in ``AUTO_ATTACH_KINDS`` are those a skeleton's ``attach()``
@@ -30,44 +29,44 @@ class AttachKind(enum.Enum):
 
     #: Not attached through bpf(2) links or setsockopt: installed by routing
     #: configuration (lwt_*) or as a devmap/cpumap entry (xdp/devmap ...).
-    NONE = enum.auto()
-    TRACEPOINT = enum.auto()
-    RAW_TRACEPOINT = enum.auto()
+    NONE = auto()
+    TRACEPOINT = auto()
+    RAW_TRACEPOINT = auto()
     #: fentry/fexit/fmod_ret/tp_btf and freplace: a tracing link on a BTF id.
-    TRACING = enum.auto()
-    LSM = enum.auto()
-    KPROBE = enum.auto()
+    TRACING = auto()
+    LSM = auto()
+    KPROBE = auto()
     #: kprobe.multi, kretprobe.multi and kprobe.session.
-    KPROBE_MULTI = enum.auto()
+    KPROBE_MULTI = auto()
     #: A kprobe on the architecture's syscall entry symbol.
-    KSYSCALL = enum.auto()
-    UPROBE = enum.auto()
+    KSYSCALL = auto()
+    UPROBE = auto()
     #: uprobe.multi, uretprobe.multi and uprobe.session.
-    UPROBE_MULTI = enum.auto()
-    USDT = enum.auto()
-    ITER = enum.auto()
+    UPROBE_MULTI = auto()
+    USDT = auto()
+    ITER = auto()
     #: Attached to a perf event file descriptor.
-    PERF_EVENT = enum.auto()
-    XDP = enum.auto()
-    TCX = enum.auto()
-    NETKIT = enum.auto()
+    PERF_EVENT = auto()
+    XDP = auto()
+    TCX = auto()
+    NETKIT = auto()
     #: Legacy netlink tc (cls_bpf filter or act_bpf action).
-    TC = enum.auto()
+    TC = auto()
     #: setsockopt() on a socket (SO_ATTACH_BPF, SO_ATTACH_REUSEPORT_EBPF).
-    SOCKET = enum.auto()
+    SOCKET = auto()
     #: A cgroup link; includes sockops and lsm_cgroup.
-    CGROUP = enum.auto()
-    SK_LOOKUP = enum.auto()
-    NETFILTER = enum.auto()
+    CGROUP = auto()
+    SK_LOOKUP = auto()
+    NETFILTER = auto()
     #: The struct_ops map is attached (auto-attached by skeletons), not the
     #: program itself.
-    STRUCT_OPS = enum.auto()
-    SK_SKB = enum.auto()
-    SK_MSG = enum.auto()
-    LIRC = enum.auto()
-    FLOW_DISSECTOR = enum.auto()
+    STRUCT_OPS = auto()
+    SK_SKB = auto()
+    SK_MSG = auto()
+    LIRC = auto()
+    FLOW_DISSECTOR = auto()
     #: Never attached: run on demand with BPF_PROG_RUN.
-    SYSCALL = enum.auto()
+    SYSCALL = auto()
 
 
 AUTO_ATTACH_KINDS: frozenset[AttachKind] = frozenset(
@@ -87,7 +86,7 @@ AUTO_ATTACH_KINDS: frozenset[AttachKind] = frozenset(
 )
 
 
-class SecFlag(enum.Flag):
+class SecFlag(Flag):
     """libbpf's ``SEC_*`` load-time flags (same bit values).
 
     libbpf's ``SEC_ATTACHABLE`` is left out: libbpf itself documents it as

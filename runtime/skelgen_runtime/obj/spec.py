@@ -7,19 +7,18 @@ load (autoload, map sizes, the initial bytes of global data).
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, field
-
 from ..btf import Btf, BtfExt
 from ..btf.ext import CoreRelo, FuncInfo, LineInfo
 from ..btf.types import VarLinkage
+from ..lean.enums import Enum
+from ..lean.records import dataclass, field
 from ..uapi.bpf import MapType
 from .sections import ProgramSection
 
 INSN_SIZE = 8
 
 
-class RelocKind(enum.Enum):
+class RelocKind(Enum):
     """What an ELF relocation against an instruction asks the loader to do."""
 
     CALL = "call"  # bpf-to-bpf call into .text
@@ -156,14 +155,14 @@ class ObjectSpec:
     externs: dict[str, ExternSpec] = field(default_factory=dict)  # by name
 
 
-class ExternKind(enum.Enum):
+class ExternKind(Enum):
     """Where an extern's value comes from: the DATASEC that declares it."""
 
     KCONFIG = ".kconfig"  # kernel config and libbpf's LINUX_* values
     KSYM = ".ksyms"  # kernel symbols: variables and functions (kfuncs)
 
 
-class KconfigType(enum.Enum):
+class KconfigType(Enum):
     """What a ``__kconfig`` extern's C type lets a config value be (libbpf's)."""
 
     BOOL = "bool"  # y/n

@@ -15,12 +15,12 @@ import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import BinaryIO
 
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import NoteSection, SymbolTableSection
 
+from ..lean.hints import BinaryIO
+from ..lean.records import dataclass
 from ..obj.elf import CORRUPT_ELF_ERRORS
 from .table import SymbolTable, TableEntry
 

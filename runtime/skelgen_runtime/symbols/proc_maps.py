@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..lean.records import dataclass
 
 _DELETED = " (deleted)"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import NamedTuple
+
+from ..lean.hints import NamedTuple
+from ..lean.records import dataclass
 
 # How far back a lookup searches for a sized symbol that contains the address
 # (symbols nested in others, e.g. a local label inside a function).

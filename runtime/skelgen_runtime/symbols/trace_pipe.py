@@ -13,10 +13,10 @@ import re
 import select
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from ..closing import Closing
 from ..errors import TracePipeError
+from ..lean.records import dataclass
 
 # "  python3-1234  (  1234) [001] d..31 12.345678: bpf_trace_printk: message"; the
 # tgid column appears with the record-tgid option, the flags with irq-info (default).

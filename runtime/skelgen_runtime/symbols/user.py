@@ -12,12 +12,12 @@ root) and parsed when first needed, once per file (:mod:`.elf_symbols`).
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import threading
 import time
 from collections import OrderedDict
 
 from ..errors import SymbolError
+from ..lean.records import replace
 from .elf_symbols import elf_symbols
 from .proc_maps import Mapping, parse_maps
 from .table import Symbol, module_label
@@ -83,9 +83,7 @@ class UserSymbols:
             return None
         vaddr = symbols.to_vaddr(address - mapping.start + mapping.offset)
         found = None if vaddr is None else symbols.table.lookup(vaddr)
-        return (
-            None if found is None else dataclasses.replace(found, module=mapping.path)
-        )
+        return None if found is None else replace(found, module=mapping.path)
 
     def name(self, address: int, *, offset: bool = False, module: bool = False) -> str:
         """``address`` as text: ``"main"``, ``"main+0x1a"`` with ``offset``,

@@ -13,7 +13,8 @@ import itertools
 import os
 import socket
 import struct
-from dataclasses import dataclass
+
+from ..lean.records import dataclass
 
 NETLINK_ROUTE = 0
 SOL_NETLINK = 270

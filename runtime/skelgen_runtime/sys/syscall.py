@@ -11,8 +11,8 @@ import mmap as _mmap_module
 import os
 import weakref
 from ctypes import c_int, c_long, c_size_t, c_ulong, c_void_p
-from typing import TypeVar
 
+from ..lean.hints import TypeVar
 from .numbers import NR_BPF, NR_PERF_EVENT_OPEN
 
 _libc = ctypes.CDLL(None, use_errno=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import enum
+from ..lean.enums import IntEnum, IntFlag
 
 
-class Cmd(enum.IntEnum):
+class Cmd(IntEnum):
     """``enum bpf_cmd``."""
 
     MAP_CREATE = 0
@@ -46,7 +46,7 @@ class Cmd(enum.IntEnum):
     PROG_BIND_MAP = 35
 
 
-class MapType(enum.IntEnum):
+class MapType(IntEnum):
     """``enum bpf_map_type``."""
 
     UNSPEC = 0
@@ -85,7 +85,7 @@ class MapType(enum.IntEnum):
     ARENA = 33
 
 
-class ProgType(enum.IntEnum):
+class ProgType(IntEnum):
     """``enum bpf_prog_type``, without the ``BPF_PROG_TYPE_`` prefix."""
 
     UNSPEC = 0
@@ -123,7 +123,7 @@ class ProgType(enum.IntEnum):
     NETFILTER = 32
 
 
-class AttachType(enum.IntEnum):
+class AttachType(IntEnum):
     """``enum bpf_attach_type``, without the ``BPF_`` prefix."""
 
     CGROUP_INET_INGRESS = 0
@@ -187,7 +187,7 @@ class AttachType(enum.IntEnum):
     TRACE_FSESSION = 58
 
 
-class MapFlag(enum.IntFlag):
+class MapFlag(IntFlag):
     """``BPF_F_*`` flags of ``map_flags``."""
 
     NO_PREALLOC = 1 << 0
@@ -208,7 +208,7 @@ class MapFlag(enum.IntFlag):
     VTYPE_BTF_OBJ_FD = 1 << 15  # value_type_btf_obj_fd names a module's BTF
 
 
-class ProgFlag(enum.IntFlag):
+class ProgFlag(IntFlag):
     """``BPF_F_*`` flags of ``prog_flags``."""
 
     STRICT_ALIGNMENT = 1 << 0
@@ -219,7 +219,7 @@ class ProgFlag(enum.IntFlag):
     XDP_HAS_FRAGS = 1 << 5
 
 
-class LinkType(enum.IntEnum):
+class LinkType(IntEnum):
     """``enum bpf_link_type``."""
 
     UNSPEC = 0
@@ -239,7 +239,7 @@ class LinkType(enum.IntEnum):
     SOCKMAP = 14
 
 
-class UpdateFlag(enum.IntEnum):
+class UpdateFlag(IntEnum):
     """Flags of ``BPF_MAP_UPDATE_ELEM``."""
 
     ANY = 0

@@ -16,12 +16,12 @@ is refused with an error naming the argument.
 
 from __future__ import annotations
 
-import enum
 import errno
 import re
-from dataclasses import dataclass
 
 from ..errors import AttachError
+from ..lean.enums import IntEnum
+from ..lean.records import dataclass
 
 # offsetof(struct pt_regs, ...) on x86-64: the context of a uprobe program.
 _PT_REGS_SLOTS = {
@@ -64,7 +64,7 @@ def _register_names() -> dict[str, int]:
 PT_REGS_OFFSETS = _register_names()
 
 
-class ArgKind(enum.IntEnum):
+class ArgKind(IntEnum):
     """``enum __bpf_usdt_arg_type``."""
 
     CONST = 0

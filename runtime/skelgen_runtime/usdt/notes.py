@@ -9,9 +9,9 @@ SystemTap's; the checks are libbpf's ``parse_usdt_note()``.
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass
 
 from ..errors import AttachError
+from ..lean.records import dataclass
 
 NOTE_SECTION = ".note.stapsdt"
 NOTE_OWNER = b"stapsdt"

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import BinaryIO
 
 from elftools.elf.elffile import ELFFile
 
 from ..errors import AttachError
+from ..lean.hints import BinaryIO
+from ..lean.records import dataclass
 from ..obj.elf import CORRUPT_ELF_ERRORS
 from .notes import NOTE_SECTION, Note, parse_notes
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from ..btf import types as t
 from ..btf.btf import AbstractBtf
 from ..errors import AttachError
+from ..lean.records import dataclass
 from . import SPECS_MAP
 from .args import Arg, ArgKind
 
